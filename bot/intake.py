@@ -8,6 +8,7 @@ IPTC, comment, thumbnail or ICC profile of the upload survives.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -30,6 +31,8 @@ EMPTY_FILE = f"That file is empty. {_SEND_A_PHOTO}"
 NOT_A_PHOTO = f"That file is not a photo I can read. {_SEND_A_PHOTO}"
 DAMAGED = "That photo looks damaged or incomplete; please send it again."
 
+# A drafted JPEG may come out this much smaller than the long-side limit instead of being resized.
+DRAFT_SLACK = 0.9
 # Registry names tried in order; AVIF comes before HEIF because both claim "mif1" files.
 _FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "HEIF", "TIFF")
 _HIGH_DEPTH_GRAY = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
@@ -178,11 +181,16 @@ def _check_dimensions(size: tuple[int, int], limits: IntakeLimits) -> None:
 
 
 def _decode(image: ImageFile.ImageFile, max_side: int) -> None:
-    """Decode the first frame; JPEGs decode straight at the smallest scale still covering ``max_side``."""
+    """Decode the first frame; a large JPEG decodes straight at a reduced scale (1/2, 1/4, 1/8).
+
+    The smallest scale whose long side still reaches ``DRAFT_SLACK`` of ``max_side`` is taken: a
+    4000x3000 photo decodes at 2000x1500 for a 2048 limit, four times less work than full size.
+    """
     width, height = image.size
     long_side = max(width, height)
     if long_side > max_side:
-        image.draft("RGB", (-(-width * max_side // long_side), -(-height * max_side // long_side)))
+        wanted = max_side * DRAFT_SLACK
+        image.draft("RGB", (math.ceil(width * wanted / long_side), math.ceil(height * wanted / long_side)))
     try:
         image.load()
     except Exception as exc:  # any decoder failure means the file is not whole

@@ -356,7 +356,9 @@ def jpeg_drafts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
         ((2400, 1800), None, (600, 450), (512, 384)),  # a quarter still covers 512
         ((1800, 2400), None, (450, 600), (384, 512)),
         ((2400, 1800), 6, (600, 450), (384, 512)),
-        ((1000, 750), None, (1000, 750), (512, 384)),  # half (500) would fall short of 512
+        ((1000, 750), None, (500, 375), (500, 375)),  # half is within 10% of 512: no resize
+        ((1100, 825), None, (550, 413), (512, 384)),
+        ((900, 675), None, (900, 675), (512, 384)),  # half (450) would fall too short of 512
     ],
 )
 def test_large_jpeg_decodes_at_the_smallest_sufficient_scale(

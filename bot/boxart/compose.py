@@ -5,12 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageChops
 
 from bot.boxart import icons, typography
 from bot.boxart.layout import Layout, Rect, layout_for
 from bot.boxart.patterns import pattern_mask, star_points
-from bot.boxart.shapes import RGB, fill, mix, rounded, shade, shadow, smooth_mask, vertical_gradient
+from bot.boxart.shapes import (
+    RGB,
+    blurred,
+    fill,
+    mix,
+    polygon_mask,
+    rounded,
+    shade,
+    shadow,
+    vertical_gradient,
+)
 from bot.themes import Accessory, Palette, Theme
 
 BACKDROP_TOP: RGB = (238, 236, 242)
@@ -52,17 +62,8 @@ def _card(canvas: Image.Image, layout: Layout, palette: Palette, pattern: str) -
     if layout.side:
         left, top, right, bottom = layout.side
         depth = right - left
-        side = smooth_mask(
-            size,
-            lambda d, k: d.polygon(
-                [
-                    (left * k, (top - depth) * k),
-                    (right * k, top * k),
-                    (right * k, bottom * k),
-                    (left * k, (bottom + depth) * k),
-                ],
-                fill=255,
-            ),
+        side = polygon_mask(
+            size, [[(left, top - depth), (right, top), (right, bottom), (left, bottom + depth)]]
         )
         fill(canvas, side, shade(palette.primary, -0.3))
     shadow(canvas, card_mask, (round(10 * unit), round(16 * unit)), 18 * unit, 0.35)
@@ -85,17 +86,8 @@ def _band(canvas: Image.Image, layout: Layout, theme: Theme) -> None:
     """The title band: series line and the theme's name in big display type."""
     unit, palette = layout.unit, theme.palette
     left, top, right, bottom = layout.band
-    band = smooth_mask(
-        layout.size,
-        lambda d, k: d.polygon(
-            [
-                (left * k, top * k),
-                (right * k, top * k),
-                (right * k, (bottom - 18 * unit) * k),
-                (left * k, bottom * k),
-            ],
-            fill=255,
-        ),
+    band = polygon_mask(
+        layout.size, [[(left, top), (right, top), (right, bottom - 18 * unit), (left, bottom)]]
     )
     if layout.style == "window":
         band = ImageChops.darker(band, rounded(layout.size, layout.card, layout.radius))
@@ -136,7 +128,7 @@ def _wells(canvas: Image.Image, layout: Layout, palette: Palette, slot_count: in
         inner = inner.convert("RGBA")
         inner.putalpha(mask)
         canvas.alpha_composite(inner)
-        inner_shadow = mask.filter(ImageFilter.GaussianBlur(10 * unit)).point(lambda v: 255 - v)
+        inner_shadow = blurred(mask, 10 * unit).point(lambda v: 255 - v)
         fill(canvas, ImageChops.darker(inner_shadow, mask), (0, 0, 0), 0.35)
     plate = rounded(layout.size, layout.plate, round(26 * unit))
     shadow(canvas, plate, (0, round(6 * unit)), 6 * unit, 0.3)
@@ -186,32 +178,18 @@ def _film(canvas: Image.Image, rect: Rect, unit: float) -> None:
     left, top, right, bottom = rect
     width = right - left
 
-    def streaks(draw: ImageDraw.ImageDraw, k: int) -> None:
-        for start, thickness in ((0.12, 0.10), (0.30, 0.04)):
-            x0 = left + width * start
-            draw.polygon(
-                [
-                    ((x0) * k, top * k),
-                    ((x0 + width * thickness) * k, top * k),
-                    ((x0 + width * thickness - width * 0.35) * k, bottom * k),
-                    ((x0 - width * 0.35) * k, bottom * k),
-                ],
-                fill=255,
-            )
-
-    gloss = smooth_mask(size, streaks).filter(ImageFilter.GaussianBlur(6 * unit))
+    streaks = []
+    for start, thickness in ((0.12, 0.10), (0.30, 0.04)):
+        x0, x1, lean = left + width * start, left + width * (start + thickness), width * 0.35
+        streaks.append([(x0, top), (x1, top), (x1 - lean, bottom), (x0 - lean, bottom)])
+    gloss = blurred(polygon_mask(size, streaks), 6 * unit)
     fill(canvas, ImageChops.darker(gloss, mask), WHITE, 0.28)
 
 
 def _badge(canvas: Image.Image, layout: Layout, palette: Palette) -> None:
     """A starburst "NEW!" badge over the corner of the window."""
     cx, cy, radius = layout.badge
-    burst = smooth_mask(
-        layout.size,
-        lambda d, k: d.polygon(
-            [(x * k, y * k) for x, y in star_points(cx, cy, radius, radius * 0.78, 14)], fill=255
-        ),
-    )
+    burst = polygon_mask(layout.size, [star_points(cx, cy, radius, radius * 0.78, 14)])
     shadow(canvas, burst, (round(4 * layout.unit), round(6 * layout.unit)), 4 * layout.unit, 0.35)
     fill(canvas, burst, (226, 32, 44))
     inner = round(radius * 0.62)

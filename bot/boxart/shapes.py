@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 from PIL import Image, ImageDraw, ImageFilter
 
 RGB = tuple[int, int, int]
@@ -19,24 +22,58 @@ def shade(colour: RGB, amount: float) -> RGB:
     return mix(colour, (0, 0, 0) if amount < 0 else (255, 255, 255), abs(amount))
 
 
-def smooth_mask(size: tuple[int, int], draw_shapes) -> Image.Image:
-    """An anti-aliased ``L`` mask: ``draw_shapes(draw, scale)`` paints at a supersampled size."""
-    big = Image.new("L", (size[0] * SUPERSAMPLE, size[1] * SUPERSAMPLE), 0)
-    draw_shapes(ImageDraw.Draw(big), SUPERSAMPLE)
-    return big.resize(size, Image.Resampling.BOX)
+Point = tuple[float, float]
 
 
+def polygon_mask(size: tuple[int, int], polygons: list[list[Point]]) -> Image.Image:
+    """An anti-aliased ``L`` mask of filled ``polygons``; only their bounding box is supersampled."""
+    xs = [x for polygon in polygons for x, _ in polygon]
+    ys = [y for polygon in polygons for _, y in polygon]
+    left, top = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
+    right, bottom = min(size[0], math.ceil(max(xs)) + 1), min(size[1], math.ceil(max(ys)) + 1)
+    mask = Image.new("L", size, 0)
+    if right <= left or bottom <= top:
+        return mask
+    k = SUPERSAMPLE
+    big = Image.new("L", ((right - left) * k, (bottom - top) * k), 0)
+    draw = ImageDraw.Draw(big)
+    for polygon in polygons:
+        draw.polygon([((x - left) * k, (y - top) * k) for x, y in polygon], fill=255)
+    mask.paste(big.resize((right - left, bottom - top), Image.Resampling.BOX), (left, top))
+    return mask
+
+
+@lru_cache(maxsize=128)
 def rounded(size: tuple[int, int], rect: Rect, radius: int, width: int = 0) -> Image.Image:
-    """Anti-aliased mask of a rounded rectangle (outline only when ``width`` > 0)."""
+    """Anti-aliased mask of a rounded rectangle (outline only when ``width`` > 0); shared, do not modify."""
+    left, top, right, bottom = rect
+    k = SUPERSAMPLE
+    big = Image.new("L", ((right - left + 1) * k, (bottom - top + 1) * k), 0)
+    box = (0, 0, (right - left) * k, (bottom - top) * k)
+    if width:
+        ImageDraw.Draw(big).rounded_rectangle(box, radius * k, outline=255, width=width * k)
+    else:
+        ImageDraw.Draw(big).rounded_rectangle(box, radius * k, fill=255)
+    mask = Image.new("L", size, 0)
+    mask.paste(big.resize((right - left + 1, bottom - top + 1), Image.Resampling.BOX), (left, top))
+    return mask
 
-    def paint(draw: ImageDraw.ImageDraw, k: int) -> None:
-        box = tuple(v * k for v in rect)
-        if width:
-            draw.rounded_rectangle(box, radius * k, outline=255, width=width * k)
-        else:
-            draw.rounded_rectangle(box, radius * k, fill=255)
 
-    return smooth_mask(size, paint)
+def blurred(mask: Image.Image, radius: float) -> Image.Image:
+    """``mask`` with a Gaussian blur, computed only around what the mask covers."""
+    box = mask.getbbox()
+    if box is None:
+        return mask.copy()
+    reach = math.ceil(radius * 3)
+    area = (
+        max(0, box[0] - reach),
+        max(0, box[1] - reach),
+        min(mask.width, box[2] + reach),
+        min(mask.height, box[3] + reach),
+    )
+    result = Image.new("L", mask.size, 0)
+    result.paste(mask.crop(area).filter(ImageFilter.GaussianBlur(radius)), area[:2])
+    return result
 
 
 def fill(canvas: Image.Image, mask: Image.Image, colour: RGB, opacity: float = 1.0) -> None:
@@ -61,4 +98,4 @@ def shadow(
     """A soft dark shadow of ``mask`` on ``canvas``, shifted by ``offset``."""
     moved = Image.new("L", mask.size, 0)
     moved.paste(mask, offset)
-    fill(canvas, moved.filter(ImageFilter.GaussianBlur(blur)), (0, 0, 0), opacity)
+    fill(canvas, blurred(moved, blur), (0, 0, 0), opacity)

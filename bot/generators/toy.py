@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+from functools import lru_cache
+
+from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter
 
 from bot.generators.segmentation import Cutout
 
 Box = tuple[int, int, int, int]
+BILINEAR = Image.Resampling.BILINEAR
 
 
 def _subject_box(mask: Image.Image) -> Box:
@@ -23,51 +25,42 @@ def _fit(box: Box, limit: tuple[int, int], spill: float) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _face_weight(size: tuple[int, int], face: Box | None) -> np.ndarray:
-    """Per-pixel weight in [0, 1]: 1 on the face (keep detail), 0 elsewhere, feathered."""
+def _face_mask(size: tuple[int, int], face: Box | None) -> Image.Image:
+    """An ``L`` mask of how much photo detail to keep: most of it on the face, none elsewhere."""
     weight = Image.new("L", size, 0)
     if face is not None:
         left, top, right, bottom = face
         pad_x, pad_y = (right - left) * 0.15, (bottom - top) * 0.2
-        ImageDraw.Draw(weight).ellipse((left - pad_x, top - pad_y, right + pad_x, bottom + pad_y), fill=255)
+        ImageDraw.Draw(weight).ellipse((left - pad_x, top - pad_y, right + pad_x, bottom + pad_y), fill=180)
         weight = weight.filter(ImageFilter.GaussianBlur(max(2, (right - left) / 6)))
-    return np.asarray(weight, dtype=np.float32) / 255.0
+    return weight
 
 
-def _plastic(rgb: Image.Image, face: Box | None) -> np.ndarray:
-    """Smooth skin and cloth into moulded surfaces, keep the face's detail, boost paint colours."""
-    radius = max(2.0, rgb.width / 110)
-    smooth = np.asarray(rgb.filter(ImageFilter.GaussianBlur(radius)), dtype=np.float32)
-    original = np.asarray(rgb, dtype=np.float32)
-    edges = np.asarray(
-        rgb.convert("L").filter(ImageFilter.FIND_EDGES).filter(ImageFilter.BoxBlur(2)), dtype=np.float32
-    )
-    keep = np.clip(edges / 60.0, 0.0, 1.0) * 0.45
-    keep = np.maximum(keep, _face_weight(rgb.size, face) * 0.7)[..., None]
-    painted = smooth * (1.0 - keep) + original * keep
-    image = Image.fromarray(np.clip(painted, 0, 255).astype(np.uint8))
-    image = ImageEnhance.Color(image).enhance(1.45)
-    image = ImageEnhance.Contrast(image).enhance(1.18)
-    return np.asarray(image, dtype=np.float32)
+def _plastic(rgb: Image.Image, face: Box | None) -> Image.Image:
+    """Smooth skin and cloth into moulded surfaces, keep edges and the face's detail, boost the paint."""
+    half = rgb.reduce(2) if min(rgb.size) >= 64 else rgb
+    smooth = half.filter(ImageFilter.GaussianBlur(max(1.0, half.width / 110))).resize(rgb.size, BILINEAR)
+    edges = rgb.convert("L").filter(ImageFilter.FIND_EDGES).filter(ImageFilter.BoxBlur(2))
+    keep = ImageChops.lighter(edges.point(lambda v: min(115, v * 2)), _face_mask(rgb.size, face))
+    painted = Image.composite(rgb, smooth, keep)
+    painted = ImageEnhance.Color(painted).enhance(1.45)
+    return ImageEnhance.Contrast(painted).enhance(1.18)
 
 
-def _gloss(painted: np.ndarray, alpha: Image.Image) -> np.ndarray:
-    """Add specular highlights, a top-left sheen and a rim light along the silhouette."""
-    height, width = painted.shape[:2]
-    luma = painted @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    highlight = Image.fromarray(np.clip((luma - 150.0) * 2.6, 0, 255).astype(np.uint8))
-    highlight = np.asarray(
-        highlight.filter(ImageFilter.GaussianBlur(max(1.0, width / 300))), dtype=np.float32
-    )
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    sheen = np.clip(1.0 - (xs / width + ys / height) * 0.9, 0.0, 1.0) * 60.0
-    rim_source = alpha.filter(ImageFilter.MinFilter(5))
-    rim = np.asarray(alpha, dtype=np.float32) - np.asarray(rim_source, dtype=np.float32)
-    rim = np.asarray(
-        Image.fromarray(rim.astype(np.uint8)).filter(ImageFilter.GaussianBlur(2)), dtype=np.float32
-    )
-    light = (highlight * 0.7 + sheen + rim * 0.6)[..., None] / 255.0
-    return painted + (255.0 - painted) * np.clip(light, 0.0, 1.0)
+@lru_cache(maxsize=4)
+def _sheen(size: tuple[int, int]) -> Image.Image:
+    """A soft light falling from the top left, as an ``L`` mask."""
+    ramp = Image.linear_gradient("L").rotate(45, resample=BILINEAR, expand=True).crop((91, 91, 271, 271))
+    return ramp.point(lambda v: round((255 - v) * 0.24)).resize(size, BILINEAR)
+
+
+def _gloss(painted: Image.Image, alpha: Image.Image) -> Image.Image:
+    """Add specular highlights, the top-left sheen and a rim light along the silhouette."""
+    highlight = painted.convert("L").point(lambda v: min(180, max(0, round((v - 150) * 1.8))))
+    highlight = highlight.filter(ImageFilter.GaussianBlur(max(1.0, painted.width / 300)))
+    rim = ImageChops.subtract(alpha, alpha.filter(ImageFilter.BoxBlur(3)), scale=0.6)
+    light = ImageChops.add(ImageChops.add(highlight, _sheen(painted.size)), rim)
+    return Image.composite(Image.new("RGB", painted.size, "white"), painted, light)
 
 
 def make_toy(image: Image.Image, cutout: Cutout, limit: tuple[int, int]) -> Image.Image:
@@ -86,7 +79,6 @@ def make_toy(image: Image.Image, cutout: Cutout, limit: tuple[int, int]) -> Imag
         face = tuple(
             round((value - offset) * scale) for value, offset in zip(cutout.face, box[:2] * 2, strict=True)
         )
-    finished = _gloss(_plastic(rgb, face), alpha)
-    toy = Image.fromarray(np.clip(finished, 0, 255).astype(np.uint8))
+    toy = _gloss(_plastic(rgb, face), alpha)
     toy.putalpha(alpha)
     return toy
