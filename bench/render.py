@@ -89,27 +89,54 @@ def bench_photo(label: str, data: bytes) -> None:
     print(f"  {'ratio whole / baseline':<30} {whole / base:7.2f}")
 
 
-def cli_start_to_exit() -> float:
+def figurebot_command() -> str:
+    """The installed ``figurebot`` script, preferring the one beside this Python."""
+    beside = Path(sys.executable).with_name("figurebot")
+    return str(beside) if beside.exists() else shutil.which("figurebot") or "figurebot"
+
+
+def figurebot_process(photo: Path, runs: int) -> float:
     """Median wall time of a whole ``figurebot render`` process, start to exit, in milliseconds."""
-    command = shutil.which("figurebot") or str(Path(sys.executable).with_name("figurebot"))
     with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "figure.png"
-        argv = [command, "render", str(SAMPLE), "-o", str(out), "--name", "Eileen", "--theme", "astronaut"]
+        argv = [
+            figurebot_command(),
+            "render",
+            str(photo),
+            "-o",
+            str(Path(folder) / "figure.png"),
+            "--theme",
+            "astronaut",
+        ]
+        return median_ms(lambda: subprocess.run(argv, check=True, capture_output=True), runs=runs)
 
-        def run() -> None:
-            subprocess.run(argv, check=True, capture_output=True)
 
-        return median_ms(run, runs=5)
+def render_peak_rss_mb(photo: Path, out: Path) -> float:
+    """Peak RSS of one ``figurebot render`` process, read by a tiny launcher process."""
+    launcher = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    argv = [sys.executable, "-S", "-c", launcher, figurebot_command(), "render", str(photo), "-o", str(out)]
+    result = subprocess.run(argv, check=True, capture_output=True, text=True)
+    return int(result.stdout) / 1024
 
 
 def main() -> None:
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     print(f"figurebot render benchmark: one core, median of {RUNS} runs after a warm-up")
+    big = twelve_megapixel_jpeg()
     bench_photo("sample photo examples/astronaut.png", SAMPLE.read_bytes())
-    bench_photo("12 MP JPEG (4000x3000)", twelve_megapixel_jpeg())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS of this process: {peak_mb:.0f} MB")
-    print(f"`figurebot render` start to exit: {cli_start_to_exit():.0f} ms (median of 5)")
+    bench_photo("12 MP JPEG (4000x3000)", big)
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak RSS of this benchmark process: {own_peak:.0f} MB")
+    sample_ms = figurebot_process(SAMPLE, 5)
+    print(f"`figurebot render` of the sample, start to exit: {sample_ms:.0f} ms (median of 5)")
+    with tempfile.TemporaryDirectory() as folder:
+        photo = Path(folder) / "12mp.jpg"
+        photo.write_bytes(big)
+        elapsed = figurebot_process(photo, 3)
+        peak = render_peak_rss_mb(photo, Path(folder) / "figure.png")
+    print(f"`figurebot render` of the 12 MP JPEG, start to exit: {elapsed:.0f} ms; peak RSS {peak:.0f} MB")
 
 
 if __name__ == "__main__":

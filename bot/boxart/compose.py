@@ -42,7 +42,10 @@ class BoxText:
 def box_text(name: str, tagline: str, accessories: tuple[str, ...], theme: Theme) -> BoxText:
     """Pick the accessories to show: the user's own with looked-up icons, else the theme's defaults."""
     if accessories:
-        chosen = tuple(Accessory(label, icons.accessory_emoji(label) or "") for label in accessories)
+        chosen = tuple(
+            Accessory(label[:1].upper() + label[1:], icons.accessory_emoji(label) or "")
+            for label in accessories
+        )
     else:
         chosen = theme.accessories or FALLBACK_ACCESSORIES
     return BoxText(name=name, tagline=tagline or DEFAULT_TAGLINE, accessories=chosen)

@@ -36,10 +36,15 @@ def _face_mask(size: tuple[int, int], face: Box | None) -> Image.Image:
     return weight
 
 
-def _plastic(rgb: Image.Image, face: Box | None) -> Image.Image:
-    """Smooth skin and cloth into moulded surfaces, keep edges and the face's detail, boost the paint."""
+def _plastic(rgb: Image.Image, face: Box | None, softness: float) -> Image.Image:
+    """Smooth skin and cloth into moulded surfaces, keep edges and the face's detail, boost the paint.
+
+    ``softness`` is the blur radius as a fraction of the width: strong for a person's clothes,
+    light for a framed object photo.
+    """
     half = rgb.reduce(2) if min(rgb.size) >= 64 else rgb
-    smooth = half.filter(ImageFilter.GaussianBlur(max(1.0, half.width / 110))).resize(rgb.size, BILINEAR)
+    radius = max(1.0, half.width * softness)
+    smooth = half.filter(ImageFilter.GaussianBlur(radius)).resize(rgb.size, BILINEAR)
     edges = rgb.convert("L").filter(ImageFilter.FIND_EDGES).filter(ImageFilter.BoxBlur(2))
     keep = ImageChops.lighter(edges.point(lambda v: min(115, v * 2)), _face_mask(rgb.size, face))
     painted = Image.composite(rgb, smooth, keep)
@@ -79,6 +84,6 @@ def make_toy(image: Image.Image, cutout: Cutout, limit: tuple[int, int]) -> Imag
         face = tuple(
             round((value - offset) * scale) for value, offset in zip(cutout.face, box[:2] * 2, strict=True)
         )
-    toy = _gloss(_plastic(rgb, face), alpha)
+    toy = _gloss(_plastic(rgb, face, 1 / 110 if cutout.person_found else 1 / 400), alpha)
     toy.putalpha(alpha)
     return toy
