@@ -1,13 +1,18 @@
-"""The ``figurebot`` command: render a figure from a photo, list themes."""
+"""The ``figurebot`` command: render a figure, list themes, chat in the terminal, serve chat platforms."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED = 0, 2, 3
 
@@ -63,6 +68,58 @@ def _themes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _logging(settings: Settings, quiet: bool) -> None:
+    from bot.app import secrets_of
+    from bot.logs import setup_logging
+
+    level = settings.log_level if (not quiet or "log_level" in settings.model_fields_set) else "WARNING"
+    setup_logging(level, secrets_of(settings))
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from adapters.console import ConsoleAdapter, run_terminal
+    from bot.app import running_engine, serve_until_signal
+    from bot.config import get_settings
+
+    settings = get_settings()
+    _logging(settings, quiet=True)
+
+    async def main() -> None:
+        async with running_engine(settings) as engine:
+            adapter = ConsoleAdapter(engine, settings.figurebot_data_dir / "figures", user=args.user)
+            await engine.start()
+            await serve_until_signal(lambda: run_terminal(adapter))
+
+    asyncio.run(main())
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import platform_adapters, running_engine, serve_until_signal
+    from bot.config import get_settings
+
+    settings = get_settings()
+    _logging(settings, quiet=False)
+    factories = platform_adapters(settings)
+    if not factories:
+        print(
+            "figurebot run: no chat platform is configured, so there is nothing to serve.\n"
+            "Chat platforms start here once their token setting is set (see README, Settings).\n"
+            "To try figurebot without any token, run: figurebot chat",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    async def main() -> None:
+        async with running_engine(settings) as engine:
+            adapters = [factory(engine) for factory in factories]
+            await engine.start()
+            await serve_until_signal(lambda: asyncio.gather(*(adapter.serve() for adapter in adapters)))
+
+    asyncio.run(main())
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``figurebot`` subcommand."""
     parser = argparse.ArgumentParser(prog="figurebot", description="Turn a photo into a boxed action figure.")
@@ -82,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     themes = commands.add_parser("themes", help="list the theme catalog")
     themes.set_defaults(handler=_themes)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal, no token needed")
+    chat.add_argument("--user", default="you", help="who you are in the chat (default: you)")
+    chat.set_defaults(handler=_chat)
+
+    run = commands.add_parser("run", help="serve every chat platform whose token is configured")
+    run.set_defaults(handler=_run)
     return parser
 
 

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"1h"``, ``"30d"`` or ``"1h30m"``."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().lower().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(number + unit for number, unit in parts) != text:
+        raise ValueError(f"{value!r} is not a duration; write e.g. 90, 90s, 15m, 1h or 30d")
+    return sum(float(number) * _UNITS[unit or "s"] for number, unit in parts)
+
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 
 
 class Settings(BaseSettings):
@@ -16,15 +34,45 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    photo_max_mb: float = Field(20, gt=0, description="Largest photo file accepted, in MB.")
-    photo_max_megapixels: float = Field(40, gt=0, description="Largest pixel count, checked before decoding.")
-    photo_min_side: int = Field(256, ge=16, description="Smallest accepted short side, in pixels.")
-    photo_max_side: int = Field(2048, ge=256, description="Photos are downscaled to this long side.")
+    # Photo intake
+    photo_max_mb: float = Field(20, gt=0)
+    photo_max_megapixels: float = Field(40, gt=0)
+    photo_min_side: int = Field(256, ge=16)
+    photo_max_side: int = Field(2048, ge=256)
 
+    # Figure output
     figure_width: int = Field(1024, ge=256, le=4096)
     figure_height: int = Field(1536, ge=384, le=6144)
     figure_format: Literal["png", "jpeg", "webp"] = "png"
-    figure_style: str = Field("blister", description="Default box style: blister or window.")
+    figure_style: str = "blister"
+    figurebot_generator: str = "local"
+
+    # Store and privacy
+    figurebot_data_dir: Path = Path("data")
+    database_url: str = ""
+    figurebot_secret_key: SecretStr | None = None
+    photo_retention: Seconds = 3600.0
+    figure_retention: Seconds = 30 * 86400.0
+    purge_interval: Seconds = 600.0
+    privacy_notice_version: int = Field(1, ge=1)
+
+    # Job engine
+    worker_concurrency: int = Field(2, ge=1, le=64)
+    local_concurrency: int = Field(2, ge=1, le=64)
+    max_active_jobs_per_user: int = Field(2, ge=0)
+    daily_quota_per_user: int | None = Field(None, ge=0)
+    daily_quota_per_chat: int | None = Field(None, ge=0)
+    max_attempts: int = Field(3, ge=1, le=20)
+    retry_base_delay: Seconds = 2.0
+    job_timeout: Seconds = 300.0
+    shutdown_grace: Seconds = 20.0
+
+    log_level: str = "INFO"
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL: ``DATABASE_URL``, or a SQLite file in the data folder."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.figurebot_data_dir / 'figurebot.db'}"
 
 
 @lru_cache(maxsize=1)

@@ -102,6 +102,14 @@ class Photo:
         self.image.save(buffer, fmt, **_ENCODE_OPTIONS[fmt])
         return buffer.getvalue()
 
+    @classmethod
+    def from_stored(cls, data: bytes) -> Photo:
+        """A photo this module already cleaned and encoded (read back from the store)."""
+        with Image.open(io.BytesIO(data)) as image:
+            clean = Image.new("RGB", image.size)
+            clean.paste(image.convert("RGB"))
+        return cls(clean, "stored")
+
 
 def accept_photo(data: bytes, limits: IntakeLimits | None = None) -> Photo:
     """Check and decode an uploaded photo (any bytes-like object).

@@ -54,6 +54,9 @@ class Generator(Protocol):
 
     name: str
     sends_photo_off_machine: bool
+    concurrency: int | None  # jobs at once; None: the engine's setting
+    daily_quota_per_user: int
+    daily_quota_per_chat: int
 
     async def generate(
         self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None

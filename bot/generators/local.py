@@ -29,6 +29,9 @@ class LocalGenerator:
 
     name = "local"
     sends_photo_off_machine = False
+    concurrency: int | None = None
+    daily_quota_per_user = 100
+    daily_quota_per_chat = 1000
 
     def __init__(self, size: tuple[int, int] = (1024, 1536)) -> None:
         self.size = size

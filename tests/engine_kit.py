@@ -1,0 +1,133 @@
+"""Building blocks for engine tests: a real SQLite store in a temp folder, and scripted generators."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from adapters.console import ConsoleAdapter
+from bot.config import Settings
+from bot.engine import JobEngine
+from bot.generators.base import ProgressCallback
+from bot.intake import Photo
+from bot.jobs import Requester
+from bot.privacy import Vault, load_key
+from bot.spec import FigureSpec, make_spec
+from bot.store.repository import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+PERSON = ROOT / "examples" / "astronaut.png"
+
+
+@dataclass
+class ScriptedGenerator:
+    """A generator that plays a script: each call takes the next step (an exception to raise, or None to
+    succeed after ``delay`` seconds). It records which specs it painted and the photos it was given."""
+
+    name: str = "scripted"
+    sends_photo_off_machine: bool = False
+    concurrency: int | None = 1
+    daily_quota_per_user: int = 100
+    daily_quota_per_chat: int = 1000
+    delay: float = 0.0
+    script: list[Exception | None] = field(default_factory=list)
+    painted: list[str] = field(default_factory=list)
+    photos: list[Photo] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+
+    async def generate(
+        self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
+    ) -> Image.Image:
+        self.started.append(spec.name)
+        self.photos.append(photo)
+        step = self.script.pop(0) if self.script else None
+        await asyncio.sleep(self.delay)
+        if step is not None:
+            raise step
+        self.painted.append(spec.name)
+        return Image.new("RGB", (64, 96), (200, 40, 40))
+
+
+def settings_for(tmp_path: Path, **values: Any) -> Settings:
+    """Settings with the data folder in ``tmp_path``; ``values`` override (field names)."""
+    defaults: dict[str, Any] = {
+        "figurebot_data_dir": tmp_path / "data",
+        "figurebot_generator": "scripted",
+        "worker_concurrency": 1,
+        "retry_base_delay": 0.01,
+        "purge_interval": 3600,
+        "shutdown_grace": 1.0,
+    }
+    return Settings(_env_file=None, **{**defaults, **values})
+
+
+class Clock:
+    """A clock the test moves by hand (Unix seconds)."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Rig:
+    engine: JobEngine
+    store: Store
+    console: ConsoleAdapter
+    generator: ScriptedGenerator
+    settings: Settings
+
+    def requester(self, user: str = "you", chat: str = "terminal") -> Requester:
+        return Requester("console", user, chat)
+
+    async def said_until(self, predicate: Callable[[str], bool], timeout: float = 10.0) -> list[str]:
+        """Everything the bot said up to and including the first line matching ``predicate``."""
+        lines: list[str] = []
+        while True:
+            lines.append(await self.console.pop(timeout))
+            if predicate(lines[-1]):
+                return lines
+
+
+def photo() -> Photo:
+    with Image.open(PERSON) as image:
+        return Photo(image.convert("RGB"), "PNG")
+
+
+def spec(name: str = "Alex") -> FigureSpec:
+    return make_spec(name=name, theme="astronaut")
+
+
+@asynccontextmanager
+async def rig(
+    tmp_path: Path,
+    generator: ScriptedGenerator | None = None,
+    clock: Callable[[], float] | None = None,
+    start: bool = True,
+    **values: Any,
+) -> AsyncIterator[Rig]:
+    """An engine on a real SQLite file in ``tmp_path`` with the in-memory console platform subscribed."""
+    settings = settings_for(tmp_path, **values)
+    generator = generator or ScriptedGenerator()
+    store = await Store.open(settings.database, Vault(load_key(settings)))
+    options = {"clock": clock} if clock else {}
+    engine = JobEngine(store, {generator.name: generator}, settings, **options)
+    console = ConsoleAdapter(engine, tmp_path / "figures")
+    if start:
+        await engine.start()
+    try:
+        yield Rig(engine, store, console, generator, settings)
+    finally:
+        await engine.stop(grace=0)
+        await store.close()

@@ -1,0 +1,278 @@
+"""The job engine on a real SQLite store, driven through the in-memory console platform."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.engine import BROKEN, BUSY, UNAVAILABLE, LimitReached
+from bot.errors import UserFacingError
+from bot.generators.base import BadInput, Misconfigured, Refused, Transient
+from bot.jobs import Job, Status
+from tests.engine_kit import Clock, ScriptedGenerator, photo, rig, spec
+
+
+async def wait_until(store, job_id: str, check, timeout: float = 10.0) -> Job:
+    """Poll the stored job until ``check(job)`` holds; the job."""
+
+    async def poll() -> Job:
+        while (job := await store.job(job_id)) is None or not check(job):
+            await asyncio.sleep(0.02)
+        return job
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+async def wait_for_status(store, job_id: str, status: Status) -> Job:
+    return await wait_until(store, job_id, lambda job: job.status is status)
+
+
+async def test_a_figure_is_queued_painted_and_delivered_once(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec("Eileen"))
+        assert submitted.position == 1
+        lines = await r.said_until(lambda line: "done →" in line)
+        assert lines[0] == f"{submitted.job_id}: painting…"
+        path = Path(lines[-1].split("→ ")[1])
+        assert path.read_bytes().startswith(b"\x89PNG")
+        job = await wait_until(r.store, submitted.job_id, lambda job: job.delivered_at is not None)
+        assert job.status is Status.DONE
+        assert await r.engine.redeliver() == 0
+        assert r.console.said.empty()
+
+
+async def test_the_generator_gets_the_photo_back_from_the_store(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        original = photo()
+        await r.engine.submit(r.requester(), original, spec())
+        await r.said_until(lambda line: "done →" in line)
+        given = r.generator.photos[0]
+        assert given.image.size == original.image.size and given.image.mode == "RGB"
+        assert given.image.info == {}
+
+
+async def test_a_heavy_user_does_not_delay_a_light_one(tmp_path: Path) -> None:
+    generator = ScriptedGenerator(delay=0.05)
+    async with rig(tmp_path, generator, start=False, max_active_jobs_per_user=0) as r:
+        for i in range(8):
+            await r.engine.submit(r.requester("heavy"), photo(), spec(f"heavy-{i}"))
+        light = await r.engine.submit(r.requester("light"), photo(), spec("light"))
+        assert light.position == 2  # behind the heavy user's first job only
+        await r.engine.start()
+        await wait_for_status(r.store, light.job_id, Status.DONE)
+        assert generator.started[:2] == ["heavy-0", "light"]
+
+
+async def test_a_running_job_counts_as_a_turn(tmp_path: Path) -> None:
+    generator = ScriptedGenerator(delay=0.3)
+    async with rig(tmp_path, generator, max_active_jobs_per_user=0) as r:
+        first = await r.engine.submit(r.requester("a"), photo(), spec("a-0"))
+        await wait_for_status(r.store, first.job_id, Status.RUNNING)
+        second = await r.engine.submit(r.requester("a"), photo(), spec("a-1"))
+        other = await r.engine.submit(r.requester("b"), photo(), spec("b-0"))
+        assert await r.engine.position(other.job_id) == 1
+        assert await r.engine.position(second.job_id) == 2
+
+
+async def test_active_job_limit_per_user(tmp_path: Path) -> None:
+    async with rig(tmp_path, start=False) as r:
+        await r.engine.submit(r.requester(), photo(), spec())
+        await r.engine.submit(r.requester(), photo(), spec())
+        with pytest.raises(LimitReached, match="the limit is 2"):
+            await r.engine.submit(r.requester(), photo(), spec())
+        await r.engine.submit(r.requester("someone-else"), photo(), spec())
+
+
+async def test_daily_quotas_per_user_and_per_chat_reset_at_midnight(tmp_path: Path) -> None:
+    clock = Clock(1_800_000_000.0 - 1_800_000_000.0 % 86400 + 22 * 3600)  # 22:00 UTC
+    async with rig(
+        tmp_path, clock=clock, daily_quota_per_user=2, daily_quota_per_chat=3, max_active_jobs_per_user=0
+    ) as r:
+        for _ in range(2):
+            await r.engine.submit(r.requester("ann", "party"), photo(), spec())
+        with pytest.raises(LimitReached) as refused:
+            await r.engine.submit(r.requester("ann", "party"), photo(), spec())
+        assert "the daily limit is 2" in refused.value.message
+        assert "resets in 2 h 0 min" in refused.value.message
+        await r.engine.submit(r.requester("bob", "party"), photo(), spec())
+        with pytest.raises(LimitReached, match="This chat has made 3 figures today"):
+            await r.engine.submit(r.requester("cat", "party"), photo(), spec())
+        await r.engine.submit(r.requester("cat", "elsewhere"), photo(), spec())
+        clock.advance(2 * 3600 + 1)
+        await r.engine.submit(r.requester("ann", "party"), photo(), spec())
+
+
+async def test_transient_errors_are_retried_with_backoff(tmp_path: Path) -> None:
+    generator = ScriptedGenerator(script=[Transient("rate limited"), Transient("timeout", retry_after=0.2)])
+    async with rig(tmp_path, generator, retry_base_delay=0.05, max_attempts=3) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await r.said_until(lambda line: "done →" in line)
+        elapsed = loop.time() - started
+        job = await r.store.job(submitted.job_id)
+        assert job.attempts == 3 and job.status is Status.DONE
+        assert elapsed >= 0.05 + 0.2  # first backoff, then the server's retry-after
+        assert generator.started == ["Alex"] * 3
+
+
+async def test_transient_errors_give_up_after_max_attempts(tmp_path: Path) -> None:
+    generator = ScriptedGenerator(script=[Transient("503")] * 5)
+    async with rig(tmp_path, generator, max_attempts=2) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        lines = await r.said_until(lambda line: "failed" in line)
+        assert lines[-1] == f"{submitted.job_id}: failed: {BUSY}"
+        assert (await r.store.job(submitted.job_id)).attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (Refused("Your caption was flagged: violence."), "Your caption was flagged: violence."),
+        (BadInput("That image has no face I can use."), "That image has no face I can use."),
+        (Misconfigured("billing hard limit reached for key sk-abc"), UNAVAILABLE),
+        (RuntimeError("segfault-ish internals"), BROKEN),
+    ],
+)
+async def test_typed_failures_reach_the_user_without_retry(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, error: Exception, shown: str
+) -> None:
+    generator = ScriptedGenerator(script=[error])
+    async with rig(tmp_path, generator) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        lines = await r.said_until(lambda line: "failed" in line)
+        assert lines[-1] == f"{submitted.job_id}: failed: {shown}"
+        assert "internals" not in lines[-1] and "sk-abc" not in lines[-1]
+        job = await wait_until(r.store, submitted.job_id, lambda job: job.delivered_at is not None)
+        assert job.attempts == 1
+        # the worker survives: the next job is painted
+        await r.engine.submit(r.requester(), photo(), spec("next"))
+        await r.said_until(lambda line: "done →" in line)
+    if isinstance(error, Misconfigured):
+        assert any(
+            record.levelno == logging.ERROR and "misconfigured" in record.getMessage()
+            for record in caplog.records
+        )
+
+
+async def test_a_job_that_runs_too_long_times_out(tmp_path: Path) -> None:
+    generator = ScriptedGenerator(delay=5)
+    async with rig(tmp_path, generator, job_timeout=0.1, max_attempts=1) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await r.said_until(lambda line: "failed" in line)
+        assert (await r.store.job(submitted.job_id)).status is Status.FAILED
+
+
+async def test_cancel_a_queued_job(tmp_path: Path) -> None:
+    async with rig(tmp_path, start=False) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec("never"))
+        await r.engine.cancel(submitted.job_id, r.requester())
+        assert await r.console.pop() == f"{submitted.job_id}: cancelled."
+        await r.engine.start()
+        await r.engine.submit(r.requester(), photo(), spec("after"))
+        await r.said_until(lambda line: "done →" in line)
+        assert r.generator.started == ["after"]
+        with pytest.raises(UserFacingError, match="already finished"):
+            await r.engine.cancel(submitted.job_id, r.requester())
+
+
+async def test_cancel_a_running_job_stops_the_generator(tmp_path: Path) -> None:
+    generator = ScriptedGenerator(delay=30)
+    async with rig(tmp_path, generator) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await wait_for_status(r.store, submitted.job_id, Status.RUNNING)
+        await r.engine.cancel(submitted.job_id, r.requester())
+        await r.said_until(lambda line: "cancelled" in line)
+        await asyncio.sleep(0.1)
+        job = await r.store.job(submitted.job_id)
+        assert job.status is Status.CANCELLED and job.figure_id is None
+        assert generator.painted == []
+
+
+async def test_only_the_owner_may_cancel_or_reroll(tmp_path: Path) -> None:
+    async with rig(tmp_path, start=False) as r:
+        submitted = await r.engine.submit(r.requester("owner"), photo(), spec())
+        for action in (
+            r.engine.cancel(submitted.job_id, r.requester("intruder")),
+            r.engine.reroll(submitted.job_id, r.requester("intruder")),
+        ):
+            with pytest.raises(UserFacingError, match="can't find that figure"):
+                await action
+        assert (await r.store.job(submitted.job_id)).status is Status.QUEUED
+
+
+async def test_reroll_reuses_the_photo_with_a_new_spec(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        first = await r.engine.submit(r.requester(), photo(), spec("Alex"))
+        await r.said_until(lambda line: "done →" in line)
+        again = await r.engine.reroll(first.job_id, r.requester(), spec("Alex the Second"))
+        await r.said_until(lambda line: "done →" in line)
+        child = await r.store.job(again.job_id)
+        assert child.parent_id == first.job_id
+        assert child.photo_id == (await r.store.job(first.job_id)).photo_id
+        assert r.generator.painted == ["Alex", "Alex the Second"]
+
+
+async def test_jobs_left_running_by_a_dead_process_run_again(tmp_path: Path) -> None:
+    async with rig(tmp_path, start=False) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await r.store.update_job(submitted.job_id, status=Status.RUNNING, attempts=1)
+    async with rig(tmp_path) as r:
+        await r.said_until(lambda line: "done →" in line)
+        assert (await r.store.job(submitted.job_id)).status is Status.DONE
+
+
+class FlakyPlatform:
+    """A platform that is down for its first ``failures`` deliveries."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.delivered: list[str] = []
+
+    async def __call__(self, event) -> None:
+        if event.kind.value != "done":
+            return
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("platform down")
+        self.delivered.append(event.job.id)
+
+
+async def test_a_finished_job_is_delivered_once_after_the_platform_comes_back(tmp_path: Path) -> None:
+    platform = FlakyPlatform(failures=1)
+    async with rig(tmp_path) as r:
+        r.engine.subscribe("console", platform)
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await wait_for_status(r.store, submitted.job_id, Status.DONE)
+        await asyncio.sleep(0.05)
+        assert platform.delivered == [] and (await r.store.job(submitted.job_id)).delivered_at is None
+    async with rig(tmp_path, start=False) as r:  # a restart: delivery happens at start, once
+        r.engine.subscribe("console", platform)
+        await r.engine.start()
+        assert platform.delivered == [submitted.job_id]
+        assert await r.engine.redeliver() == 0
+        assert platform.delivered == [submitted.job_id]
+
+
+async def test_consent_is_required_for_generators_that_send_photos_away(tmp_path: Path) -> None:
+    from bot.privacy import ConsentRequired
+
+    generator = ScriptedGenerator(sends_photo_off_machine=True)
+    async with rig(tmp_path, generator, start=False) as r:
+        with pytest.raises(ConsentRequired) as notice:
+            await r.engine.submit(r.requester(), photo(), spec())
+        assert "sent to the scripted image service" in notice.value.message
+        await r.engine.accept_privacy(r.requester())
+        await r.engine.submit(r.requester(), photo(), spec())
+    async with rig(tmp_path, generator, start=False, privacy_notice_version=2) as r:
+        with pytest.raises(ConsentRequired, match="version 2"):
+            await r.engine.submit(r.requester(), photo(), spec())
+
+
+async def test_the_local_generator_needs_no_consent(tmp_path: Path) -> None:
+    async with rig(tmp_path, start=False) as r:
+        assert not r.generator.sends_photo_off_machine
+        await r.engine.submit(r.requester(), photo(), spec())
