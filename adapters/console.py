@@ -245,6 +245,11 @@ async def run_terminal(adapter: ConsoleAdapter) -> None:
                 break
             await adapter.push(line)
     finally:
-        while not adapter.said.empty():
-            print(adapter.said.get_nowait(), flush=True)
         printer.cancel()
+        print_pending(adapter)
+
+
+def print_pending(adapter: ConsoleAdapter) -> None:
+    """Print what the bot said that is not on the screen yet."""
+    while not adapter.said.empty():
+        print(adapter.said.get_nowait(), flush=True)

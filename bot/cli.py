@@ -77,7 +77,7 @@ def _logging(settings: Settings, quiet: bool) -> None:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from adapters.console import ConsoleAdapter, run_terminal
+    from adapters.console import ConsoleAdapter, print_pending, run_terminal
     from bot.app import running_engine, serve_until_signal
     from bot.config import get_settings
 
@@ -88,7 +88,11 @@ def _chat(args: argparse.Namespace) -> int:
         async with running_engine(settings) as engine:
             adapter = ConsoleAdapter(engine, settings.figurebot_data_dir / "figures", user=args.user)
             await engine.start()
-            await serve_until_signal(lambda: run_terminal(adapter))
+            try:
+                await serve_until_signal(lambda: run_terminal(adapter))
+            finally:
+                await engine.stop()  # running jobs may still finish and be told within the grace period
+                print_pending(adapter)
 
     asyncio.run(main())
     return EXIT_OK

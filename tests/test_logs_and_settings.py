@@ -1,0 +1,86 @@
+"""Structured, redacted logging and the human-friendly settings."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.app import secrets_of
+from bot.config import parse_duration
+from bot.logs import REDACTED, KeyValueFormatter, log_event
+from tests.engine_kit import settings_for
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        (90, 90.0),
+        ("90", 90.0),
+        ("90s", 90.0),
+        ("15m", 900.0),
+        ("1h", 3600.0),
+        ("30d", 2592000.0),
+        ("1h30m", 5400.0),
+        ("0", 0.0),
+        (" 2 h ", 7200.0),
+        ("1.5h", 5400.0),
+    ],
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "1w", "h", "1h-5m", "-3"])
+def test_bad_durations_say_how_to_write_one(text: str) -> None:
+    with pytest.raises(ValueError, match=r"write e\.g\. 90, 90s, 15m, 1h or 30d"):
+        parse_duration(text)
+
+
+def test_retention_settings_take_durations(tmp_path) -> None:
+    settings = settings_for(tmp_path, photo_retention="2h", figure_retention="7d")
+    assert (settings.photo_retention, settings.figure_retention) == (7200.0, 604800.0)
+
+
+def render(formatter: KeyValueFormatter, message: str, **fields: object) -> str:
+    record = logging.makeLogRecord(
+        {"name": "figurebot.test", "levelno": 20, "levelname": "INFO", "msg": message}
+    )
+    record.__dict__.update(fields)
+    return formatter.format(record)
+
+
+def test_one_line_per_event_with_key_values() -> None:
+    line = render(KeyValueFormatter(), "job.queued", job="ab12", position=3, reason="two words")
+    assert line.endswith('figurebot.test job.queued job=ab12 position=3 reason="two words"')
+    assert "\n" not in line
+
+
+def test_configured_secrets_and_credential_shapes_are_redacted(tmp_path) -> None:
+    key = "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg="
+    settings = settings_for(tmp_path, figurebot_secret_key=key)
+    formatter = KeyValueFormatter(secrets_of(settings))
+    telegram = "123456789:AAHkq1d2x3c4v5b6n7m8a9s0d1f2g3h4j5k"
+    openai = "sk-proj-abcdefghijklmnopqrstuvwx"
+    line = render(formatter, f"calling with {telegram}", header=f"Bearer {openai}", secret=key)
+    for secret in (key, telegram, openai):
+        assert secret not in line
+    assert line.count(REDACTED) == 3
+
+
+def test_exceptions_are_redacted_too() -> None:
+    formatter = KeyValueFormatter(["super-secret-value"])
+    try:
+        raise RuntimeError("token super-secret-value rejected")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "figurebot", logging.ERROR, __file__, 1, "failed", None, __import__("sys").exc_info()
+        )
+    text = formatter.format(record)
+    assert "super-secret-value" not in text and "RuntimeError" in text
+
+
+def test_log_event_puts_fields_on_the_record(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        log_event(logging.getLogger("figurebot.test"), "job.done", job="x1", bytes=10)
+    assert caplog.records[-1].job == "x1" and caplog.records[-1].getMessage() == "job.done"

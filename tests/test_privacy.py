@@ -1,0 +1,177 @@
+"""Privacy at rest on the real SQLite file: schema, encryption, retention purge, forget-me, the key file."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.jobs import Status
+from bot.privacy import Vault, load_key
+from bot.store.repository import Store
+from bot.store.tables import metadata
+from tests.engine_kit import Clock, photo, rig, settings_for, spec
+
+
+def database_file(settings: Settings) -> Path:
+    return Path(settings.figurebot_data_dir) / "figurebot.db"
+
+
+async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    store = await Store.open(settings.database, Vault(Fernet.generate_key()))
+    async with store.engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+        )
+        tables = await connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        names = {row[0] for row in tables}
+        journal = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
+        secure = (await connection.execute(text("PRAGMA secure_delete"))).scalar()
+    await store.close()
+    assert differences == []
+    assert {"photos", "jobs", "figures", "consents", "user_settings", "alembic_version"} <= names
+    assert journal == "wal" and secure == 1
+    # opening again applies nothing and keeps the data
+    again = await Store.open(settings.database, Vault(Fernet.generate_key()))
+    await again.close()
+
+
+async def test_photos_and_figures_are_encrypted_in_the_file(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        await r.engine.submit(r.requester(), photo(), spec())
+        await r.said_until(lambda line: "done →" in line)
+        await r.store.checkpoint()
+        raw = database_file(r.settings).read_bytes()
+    assert b"\xff\xd8\xff" not in raw  # no JPEG photo
+    assert b"\x89PNG" not in raw  # no PNG figure
+
+
+async def test_photo_is_purged_from_table_and_file_after_retention(tmp_path: Path) -> None:
+    clock = Clock()
+    async with rig(tmp_path, clock=clock, photo_retention=3600) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await r.said_until(lambda line: "done →" in line)
+        job = await r.store.job(submitted.job_id)
+        async with r.store.engine.connect() as connection:
+            sealed = (
+                await connection.execute(text(f"SELECT data FROM photos WHERE id='{job.photo_id}'"))
+            ).scalar()
+        await r.store.checkpoint()
+        assert sealed[100:164] in database_file(r.settings).read_bytes()
+
+        clock.advance(3599)
+        assert (await r.engine.purge())["photos"] == 0
+        clock.advance(2)
+        assert (await r.engine.purge())["photos"] == 1
+        assert await r.store.photo_bytes(job.photo_id) is None
+        assert sealed[100:164] not in database_file(r.settings).read_bytes()
+        assert (
+            not Path(str(database_file(r.settings)) + "-wal").exists()
+            or sealed[100:164] not in Path(str(database_file(r.settings)) + "-wal").read_bytes()
+        )
+
+        with pytest.raises(Exception, match="That photo has expired: photos are kept 1 hour"):
+            await r.engine.reroll(submitted.job_id, r.requester())
+
+
+async def test_a_reroll_inside_the_window_keeps_the_photo_alive(tmp_path: Path) -> None:
+    clock = Clock()
+    async with rig(tmp_path, clock=clock, photo_retention=3600) as r:
+        first = await r.engine.submit(r.requester(), photo(), spec())
+        await r.said_until(lambda line: "done →" in line)
+        clock.advance(3000)
+        await r.engine.reroll(first.job_id, r.requester())
+        await r.said_until(lambda line: "done →" in line)
+        clock.advance(3000)  # 6000 s after the first job, 3000 s after the last
+        await r.engine.purge()
+        assert await r.store.photo_bytes((await r.store.job(first.job_id)).photo_id) is not None
+
+
+async def test_figures_expire_after_their_retention(tmp_path: Path) -> None:
+    clock = Clock()
+    async with rig(tmp_path, clock=clock, figure_retention=86400) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await r.said_until(lambda line: "done →" in line)
+        job = await r.store.job(submitted.job_id)
+        clock.advance(86401)
+        counts = await r.engine.purge()
+        assert counts["figures"] == 1 and counts["jobs"] == 1
+        assert await r.store.figure(job.figure_id) is None
+        assert await r.store.job(job.id) is None
+
+
+async def test_retention_zero_deletes_as_soon_as_delivered(tmp_path: Path) -> None:
+    async with rig(tmp_path, photo_retention=0, figure_retention=0) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await r.said_until(lambda line: "done →" in line)
+        for _ in range(100):
+            job = await r.store.job(submitted.job_id)
+            if job.delivered_at and await r.store.photo_bytes(job.photo_id) is None:
+                break
+            await asyncio.sleep(0.02)
+        assert await r.store.photo_bytes(job.photo_id) is None
+        assert await r.store.figure(job.figure_id) is None
+
+
+async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> None:
+    async with rig(tmp_path, max_active_jobs_per_user=0) as r:
+        for user in ("leaving", "leaving", "staying"):
+            await r.engine.submit(r.requester(user), photo(), spec(user))
+        await r.engine.accept_privacy(r.requester("leaving"))
+        await r.store.set_user_setting("console", "leaving", "theme", "pirate")
+        for _ in range(3):
+            await r.said_until(lambda line: "done →" in line)
+        counts = await r.engine.forget(r.requester("leaving"))
+        assert counts == {"photos": 2, "figures": 2, "jobs": 2, "consents": 1, "user_settings": 1}
+        assert await r.store.latest_job("console", "leaving") is None
+        assert await r.store.user_setting("console", "leaving", "theme") is None
+        assert await r.store.consent_version("console", "leaving") is None
+        kept = await r.store.latest_job("console", "staying")
+        assert kept is not None and await r.store.figure(kept.figure_id) is not None
+
+
+async def test_forget_cancels_jobs_in_the_works(tmp_path: Path) -> None:
+    from tests.engine_kit import ScriptedGenerator
+
+    generator = ScriptedGenerator(delay=30)
+    async with rig(tmp_path, generator) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        while (await r.store.job(submitted.job_id)).status is not Status.RUNNING:
+            await asyncio.sleep(0.02)
+        counts = await r.engine.forget(r.requester())
+        assert counts["jobs"] == 1 and counts["photos"] == 1
+        await asyncio.sleep(0.1)
+        assert generator.painted == []
+        assert await r.store.job(submitted.job_id) is None
+
+
+def test_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    key = load_key(settings)
+    path = Path(settings.figurebot_data_dir) / "secret.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_key(settings) == key
+    Fernet(key)
+
+
+def test_configured_key_wins_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+    assert load_key(settings_for(tmp_path, figurebot_secret_key=key)) == key.encode()
+    assert not (tmp_path / "data" / "secret.key").exists()
+    with pytest.raises(ValueError, match="not a valid key") as error:
+        load_key(settings_for(tmp_path, figurebot_secret_key="hunter2-not-a-key"))
+    assert "hunter2" not in str(error.value)
+
+
+def test_the_wrong_key_cannot_read_stored_data() -> None:
+    token = Vault(Fernet.generate_key()).seal(b"face")
+    with pytest.raises(ValueError, match="could not be decrypted"):
+        Vault(Fernet.generate_key()).open(token)

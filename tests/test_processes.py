@@ -1,0 +1,145 @@
+"""Whole ``figurebot`` processes: killed mid-work, stopped by a signal, started without a platform."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PERSON = ROOT / "examples" / "astronaut.png"
+DONE = re.compile(r"^(\w+): done → (.+)$")
+
+
+def environment(data: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("FIGURE", "PHOTO", "WORKER"))
+    }
+    env.update(
+        FIGUREBOT_DATA_DIR=str(data),
+        WORKER_CONCURRENCY="1",
+        LOCAL_CONCURRENCY="1",
+        MAX_ACTIVE_JOBS_PER_USER="0",
+        **extra,
+    )
+    return env
+
+
+class Chat:
+    """A ``figurebot chat`` process whose output lines arrive on a queue."""
+
+    def __init__(self, data: Path, stdin: int = subprocess.PIPE, **extra: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "chat"],
+            cwd=ROOT,
+            env=environment(data, **extra),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def send(self, line: str) -> None:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def wait_for(self, predicate, timeout: float = 60.0) -> str:
+        """The first line (already seen or still to come) that matches."""
+        for line in self.seen:
+            if predicate(line):
+                return line
+        while True:
+            line = self.lines.get(timeout=timeout)
+            self.seen.append(line)
+            if predicate(line):
+                return line
+
+    def drain(self) -> None:
+        while True:
+            try:
+                self.seen.append(self.lines.get(timeout=2))
+            except queue.Empty:
+                return
+
+
+def queued_ids(lines: list[str]) -> list[str]:
+    return [line.split(":")[0] for line in lines if ": queued for " in line]
+
+
+def done_ids(lines: list[str]) -> list[str]:
+    return [match.group(1) for line in lines if (match := DONE.match(line))]
+
+
+def test_sigkill_mid_work_then_restart_delivers_every_job_exactly_once(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = Chat(data)
+    for i in range(5):
+        first.send(f"/figure {PERSON} name=Figure{i} theme=astronaut")
+    first.wait_for(lambda line: "queued for Figure4 " in line)
+    submitted = queued_ids(first.seen)
+    # kill while the third figure is being painted: two delivered, one in flight, two waiting
+    first.wait_for(lambda line: line == f"{submitted[2]}: painting…")
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(timeout=30)
+    first.drain()
+    before = done_ids(first.seen)
+    assert before == submitted[:2]
+
+    second = Chat(data, stdin=subprocess.DEVNULL)  # no input: finish what is pending, then exit
+    assert second.process.wait(timeout=180) == 0, second.process.stderr.read()
+    second.drain()
+    after = done_ids(second.seen)
+    delivered = Counter(before + after)
+    assert sorted(delivered) == sorted(submitted)
+    assert set(delivered.values()) == {1}
+    for line in first.seen + second.seen:
+        if match := DONE.match(line):
+            assert Path(match.group(2)).read_bytes().startswith(b"\x89PNG")
+
+
+def test_sigterm_stops_gracefully_and_nothing_is_lost(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = Chat(data, SHUTDOWN_GRACE="10")
+    for i in range(3):
+        first.send(f"/figure {PERSON} name=Figure{i}")
+    first.wait_for(lambda line: "queued for Figure2 " in line)
+    submitted = queued_ids(first.seen)
+    first.wait_for(lambda line: line == f"{submitted[0]}: painting…")
+    first.process.send_signal(signal.SIGTERM)
+    assert first.process.wait(timeout=30) == 0
+    first.drain()
+    before = done_ids(first.seen)
+    assert submitted[0] in before  # the running job finished within the grace period and was told
+
+    second = Chat(data, stdin=subprocess.DEVNULL)
+    assert second.process.wait(timeout=180) == 0
+    second.drain()
+    delivered = Counter(before + done_ids(second.seen))
+    assert sorted(delivered) == sorted(submitted) and set(delivered.values()) == {1}
+
+
+def test_run_without_any_platform_says_what_to_do(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=ROOT,
+        env=environment(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "no chat platform is configured" in result.stderr
+    assert "figurebot chat" in result.stderr
