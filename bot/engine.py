@@ -74,7 +74,10 @@ class JobEngine:
         self.settings = settings
         self.clock = clock
         self._subscribers: dict[str, EventHandler] = {}
-        self._limits = {name: asyncio.Semaphore(self._concurrency(name)) for name in self.generators}
+        # A generator paints ``concurrency`` figures at once; one more job per slot may be claimed and
+        # prepared (photo decoded) meanwhile, so a slot never idles while the store is asked for work.
+        self._painting = {name: asyncio.Semaphore(self._concurrency(name)) for name in self.generators}
+        self._claimed = dict.fromkeys(self.generators, 0)
         self._claim_lock = asyncio.Lock()
         self._work = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[Image.Image]] = {}
@@ -283,43 +286,31 @@ class JobEngine:
 
     async def _worker(self) -> None:
         while not self._stopping:
-            job = await self._claim()
-            if job is None:
-                self._work.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._work.wait(), timeout=1.0)
-                continue
             try:
-                await self._run(job)
-            finally:
-                self._limits[job.generator].release()
-
-    async def _claim(self) -> Job | None:
-        """Take the next job in fair order whose generator has room; mark it running."""
-        async with self._claim_lock:
-            now = self.clock()
-            for row in await self.store.queue():
-                if self._stopping:
-                    return None
-                limit = self._limits.get(row.generator)
-                if limit is None or limit.locked() or (row.not_before and row.not_before > now):
+                claimed = await self._claim()
+                if claimed is not None:
+                    await self._run(*claimed)
                     continue
-                claimed = await self.store.transition(
-                    row.id,
-                    [Status.QUEUED],
-                    status=Status.RUNNING,
-                    started_at=now,
-                    attempts=jobs_table.c.attempts + 1,
-                )
-                if claimed:
-                    await limit.acquire()
-                    return await self.store.job(row.id)
-            return None
+            except Exception:  # a store hiccup must not end the worker; the job stays in the store
+                log.exception("worker step failed")
+            self._work.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):  # also wakes for retries whose backoff has passed
+                    await self._work.wait()
 
-    async def _run(self, job: Job) -> None:
-        log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
-        await self._emit(JobEvent(EventKind.STARTED, job))
-        task = asyncio.create_task(self._generate(job))
+    async def _claim(self) -> tuple[Job, bytes | None] | None:
+        """Take the next job in fair order whose generator has room (and its photo); mark it running."""
+        async with self._claim_lock:
+            free = [name for name, count in self._claimed.items() if count < 2 * self._concurrency(name)]
+            if self._stopping or not free:
+                return None
+            claimed = await self.store.claim_next(free, self.clock())
+            if claimed is not None:
+                self._claimed[claimed[0].generator] += 1
+            return claimed
+
+    async def _run(self, job: Job, photo_data: bytes | None) -> None:
+        task = asyncio.create_task(self._generate(job, photo_data))
         self._tasks[job.id] = task
         try:
             image = await task
@@ -349,10 +340,11 @@ class JobEngine:
             return
         finally:
             self._tasks.pop(job.id, None)
+            self._claimed[job.generator] -= 1
+            self._work.set()
         await self._finish(job, image)
 
-    async def _generate(self, job: Job) -> Image.Image:
-        data = await self.store.photo_bytes(job.photo_id) if job.photo_id else None
+    async def _generate(self, job: Job, data: bytes | None) -> Image.Image:
         if data is None:
             raise UserFacingError(expired_message(self.settings))
         photo = await asyncio.to_thread(Photo.from_stored, data)
@@ -368,8 +360,11 @@ class JobEngine:
                 )
             )
 
-        generate = self.generators[job.generator].generate(photo, job.spec, progress)
-        return await asyncio.wait_for(generate, timeout=self.settings.job_timeout)
+        async with self._painting[job.generator]:
+            log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
+            await self._emit(JobEvent(EventKind.STARTED, job))
+            async with asyncio.timeout(self.settings.job_timeout):
+                return await self.generators[job.generator].generate(photo, job.spec, progress)
 
     async def _interrupted(self, job: Job) -> None:
         """The generation was cancelled: by the user (already marked), a forget, or shutdown (requeue)."""
@@ -418,22 +413,20 @@ class JobEngine:
         data = await asyncio.to_thread(encode_figure, image, fmt)
         now = self.clock()
         retention = self.settings.figure_retention
-        figure_id = await self.store.add_figure(job, data, fmt, now, now + retention if retention else None)
-        done = await self.store.transition(
-            job.id, [Status.RUNNING], status=Status.DONE, figure_id=figure_id, finished_at=now
+        photo_expiry = now + self.settings.photo_retention if self.settings.photo_retention else None
+        done = await self.store.finish_job(
+            job, data, fmt, now, now + retention if retention else None, photo_expiry
         )
-        if not done:  # cancelled or forgotten while the last step ran
-            await self.store.delete_figure(figure_id)
+        if done is None:  # cancelled or forgotten while the last step ran
             return
         log_event(log, "job.done", job=job.id, bytes=len(data))
-        await self._release_photo(job.photo_id)
-        await self._deliver(job.id)
+        await self._deliver(done.id, JobEvent(EventKind.DONE, done, figure=data, figure_format=fmt))
 
     async def _release_photo(self, photo_id: str | None) -> None:
         """Start the photo's retention clock once no waiting job needs it."""
-        if photo_id and not await self.store.photo_in_use(photo_id):
+        if photo_id:
             retention = self.settings.photo_retention
-            await self.store.set_photo_expiry(photo_id, self.clock() + retention if retention else None)
+            await self.store.release_photo(photo_id, self.clock() + retention if retention else None)
 
     # Delivery
 
@@ -446,34 +439,42 @@ class JobEngine:
         except Exception:
             log.exception("event handler failed", extra={"job": event.job.id, "event": event.kind.value})
 
-    async def _deliver(self, job_id: str) -> bool:
-        """Hand a finished job to its platform once; mark it delivered only after the handler succeeded."""
+    async def _deliver(self, job_id: str, ready: JobEvent | None = None) -> bool:
+        """Hand a finished job to its platform once; mark it delivered only after the handler succeeded.
+
+        ``ready`` is the event when the caller has it in hand; otherwise it is rebuilt from the store.
+        """
         if job_id in self._delivering:
             return False
         self._delivering.add(job_id)
         try:
-            job = await self.store.job(job_id)
+            job = ready.job if ready else await self.store.job(job_id)
             handler = self._subscribers.get(job.requester.platform) if job else None
             if job is None or handler is None or job.delivered_at is not None:
                 return False
-            if job.status == Status.DONE and job.figure_id:
-                stored = await self.store.figure(job.figure_id)
-                if stored is None:
-                    return False
-                event = JobEvent(EventKind.DONE, job, figure=stored[0], figure_format=stored[1])
-            else:
-                event = JobEvent(EventKind.FAILED, job, reason=job.error)
+            event = ready or await self._final_event(job)
+            if event is None:
+                return False
             try:
                 await handler(event)
             except Exception:
                 log.exception("delivery failed; will retry", extra={"job": job.id})
                 return False
-            await self.store.update_job(job.id, delivered_at=self.clock())
+            await self.store.mark_delivered(job.id, self.clock())
             log_event(log, "job.delivered", job=job.id, status=job.status.value)
             await self._after_delivery(job)
             return True
         finally:
             self._delivering.discard(job_id)
+
+    async def _final_event(self, job: Job) -> JobEvent | None:
+        """The done or failed event of a finished job, from the store."""
+        if job.status is Status.DONE and job.figure_id:
+            stored = await self.store.figure(job.figure_id)
+            if stored is None:
+                return None
+            return JobEvent(EventKind.DONE, job, figure=stored[0], figure_format=stored[1])
+        return JobEvent(EventKind.FAILED, job, reason=job.error)
 
     async def _after_delivery(self, job: Job) -> None:
         """Retention 0 means: gone as soon as the chat has it."""

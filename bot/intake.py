@@ -105,10 +105,10 @@ class Photo:
     @classmethod
     def from_stored(cls, data: bytes) -> Photo:
         """A photo this module already cleaned and encoded (read back from the store)."""
-        with Image.open(io.BytesIO(data)) as image:
-            clean = Image.new("RGB", image.size)
-            clean.paste(image.convert("RGB"))
-        return cls(clean, "stored")
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        image.info.clear()
+        return cls(image if image.mode == "RGB" else image.convert("RGB"), "stored")
 
 
 def accept_photo(data: bytes, limits: IntakeLimits | None = None) -> Photo:

@@ -15,9 +15,10 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    """WAL for concurrent readers; secure_delete so deleted photos are overwritten in the file."""
+    """WAL for concurrent readers (synchronous=NORMAL: a killed process loses nothing committed);
+    secure_delete so deleted photos are overwritten in the file."""
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "secure_delete=ON", "foreign_keys=ON", "busy_timeout=5000"):
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "secure_delete=ON", "busy_timeout=5000"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 

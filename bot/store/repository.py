@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.jobs import ACTIVE, Job, Requester, Status, spec_to_json
 from bot.privacy import Vault
@@ -21,6 +24,73 @@ def new_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def _served_order(ranked: Any) -> tuple[Any, ...]:
+    """Round-robin order of the ranked queue: turn, least recently served, then oldest."""
+    return ranked.c.turn, ranked.c.last_started, ranked.c.created_at, ranked.c.id
+
+
+def _next_job_statement() -> Any:
+    """The job to start next, built once (parameters ``generators`` and ``now``).
+
+    Only each requester's oldest startable job can be next, so one job per requester is ranked:
+    fewest running jobs first, then whoever was served least recently, then the oldest.
+    """
+    generators = bindparam("generators", expanding=True)
+    startable = (
+        select(jobs.c.platform, jobs.c.user_id, func.min(jobs.c.created_at).label("first"))
+        .where(
+            jobs.c.status == Status.QUEUED,
+            jobs.c.generator.in_(generators),
+            or_(jobs.c.not_before.is_(None), jobs.c.not_before <= bindparam("now")),
+        )
+        .group_by(jobs.c.platform, jobs.c.user_id)
+        .subquery()
+    )
+    mine = jobs.alias("mine")
+    same_owner = and_(mine.c.platform == startable.c.platform, mine.c.user_id == startable.c.user_id)
+    running = select(func.count()).where(same_owner, mine.c.status == Status.RUNNING).scalar_subquery()
+    last_started = select(func.coalesce(func.max(mine.c.started_at), 0)).where(same_owner).scalar_subquery()
+    first_of_each = and_(
+        jobs.c.platform == startable.c.platform,
+        jobs.c.user_id == startable.c.user_id,
+        jobs.c.created_at == startable.c.first,
+    )
+    return (
+        select(jobs.c.id)
+        .join(startable, first_of_each)
+        .where(jobs.c.status == Status.QUEUED, jobs.c.generator.in_(generators))
+        .order_by(running, last_started, jobs.c.created_at, jobs.c.id)
+        .limit(1)
+    )
+
+
+_NEXT_JOB = _next_job_statement()
+# The statements of every job's path, built once: only their parameters change.
+_CLAIM = (
+    update(jobs)
+    .where(jobs.c.id == _NEXT_JOB.scalar_subquery(), jobs.c.status == Status.QUEUED)
+    .values(status=Status.RUNNING, started_at=bindparam("now"), attempts=jobs.c.attempts + 1)
+    .returning(*jobs.c)
+)
+_PHOTO_DATA = select(photos.c.data).where(photos.c.id == bindparam("photo_id"))
+_FINISH = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("job_id"), jobs.c.status == Status.RUNNING)
+    .values(status=Status.DONE, figure_id=bindparam("figure_id"), finished_at=bindparam("now"))
+)
+_RELEASE = (
+    update(photos)
+    .where(
+        photos.c.id == bindparam("photo_id"),
+        ~select(jobs.c.id)
+        .where(jobs.c.photo_id == bindparam("photo_id"), jobs.c.status.in_(list(ACTIVE)))
+        .exists(),
+    )
+    .values(expires_at=bindparam("expires_at"))
+)
+_DELIVERED = update(jobs).where(jobs.c.id == bindparam("job_id")).values(delivered_at=bindparam("now"))
+
+
 def _owner(table: Any, platform: str, user_id: str) -> Any:
     return and_(table.c.platform == platform, table.c.user_id == user_id)
 
@@ -31,6 +101,13 @@ class Store:
     def __init__(self, engine: AsyncEngine, vault: Vault) -> None:
         self.engine = engine
         self.vault = vault
+        self._writing = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. Writers take turns here rather than in SQLite's busy-wait, which sleeps."""
+        async with self._writing, self.engine.begin() as connection:
+            yield connection
 
     @classmethod
     async def open(cls, url: str, vault: Vault) -> Store:
@@ -43,12 +120,12 @@ class Store:
         await self.engine.dispose()
 
     async def _execute(self, statement: Any) -> Any:
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             return await connection.execute(statement)
 
-    async def _rows(self, statement: Any) -> list[Any]:
+    async def _rows(self, statement: Any, parameters: dict[str, Any] | None = None) -> list[Any]:
         async with self.engine.connect() as connection:
-            return list((await connection.execute(statement)).all())
+            return list((await connection.execute(statement, parameters)).all())
 
     # Photos
 
@@ -117,8 +194,8 @@ class Store:
         )
         return result.rowcount == 1
 
-    def _fair_queue(self) -> Any:
-        """Queued jobs in round-robin order: every requester's next job before anyone's second.
+    def _ranked_queue(self) -> Any:
+        """Queued jobs ranked for round-robin service: every requester's next job before anyone's second.
 
         A requester's running jobs count as turns already taken, and between equal turns whoever was
         served least recently goes first, so one user's twenty jobs never hold up another's one.
@@ -150,11 +227,70 @@ class Store:
             .where(jobs.c.status == Status.QUEUED)
             .subquery()
         )
-        return select(ranked).order_by(ranked.c.turn, ranked.c.last_started, ranked.c.created_at, ranked.c.id)
+        return ranked
 
     async def queue(self) -> list[Any]:
         """Queued jobs (id, generator, not_before) in the order they will be served."""
-        return await self._rows(self._fair_queue())
+        ranked = self._ranked_queue()
+        return await self._rows(select(ranked).order_by(*_served_order(ranked)))
+
+    async def claim_next(self, generators: list[str], now: float) -> tuple[Job, bytes | None] | None:
+        """Mark the next job (round-robin, one of ``generators``, startable at ``now``) running.
+
+        Returns the job and its photo's bytes (``None`` once purged), or ``None`` when nothing can start.
+        """
+        async with self._transaction() as connection:
+            row = (await connection.execute(_CLAIM, {"generators": generators, "now": now})).first()
+            if row is None:
+                return None
+            photo = None
+            if row.photo_id:
+                photo = (await connection.execute(_PHOTO_DATA, {"photo_id": row.photo_id})).scalar()
+        return Job.from_row(row), self.vault.open(photo) if photo is not None else None
+
+    async def finish_job(
+        self,
+        job: Job,
+        data: bytes,
+        fmt: str,
+        now: float,
+        figure_expiry: float | None,
+        photo_expiry: float | None,
+    ) -> Job | None:
+        """Store the figure, mark the job done and start the photo's retention clock, all at once.
+
+        ``None`` (and nothing stored) when the job is no longer running: it was cancelled or forgotten.
+        """
+        figure_id = new_id()
+        sealed = self.vault.seal(data)
+        owner = job.requester
+        async with self._transaction() as connection:
+            done = await connection.execute(_FINISH, {"job_id": job.id, "figure_id": figure_id, "now": now})
+            if done.rowcount != 1:
+                return None
+            figure = {
+                "id": figure_id,
+                "platform": owner.platform,
+                "user_id": owner.user_id,
+                "job_id": job.id,
+                "data": sealed,
+                "format": fmt,
+                "created_at": now,
+                "expires_at": figure_expiry,
+            }
+            await connection.execute(insert(figures), figure)
+            if job.photo_id:
+                await connection.execute(_RELEASE, {"photo_id": job.photo_id, "expires_at": photo_expiry})
+        return replace(job, status=Status.DONE, figure_id=figure_id, finished_at=now)
+
+    async def release_photo(self, photo_id: str, expires_at: float | None) -> None:
+        """Start the photo's retention clock (``expires_at``), unless a waiting job still needs it."""
+        async with self._transaction() as connection:
+            await connection.execute(_RELEASE, {"photo_id": photo_id, "expires_at": expires_at})
+
+    async def mark_delivered(self, job_id: str, now: float) -> None:
+        async with self._transaction() as connection:
+            await connection.execute(_DELIVERED, {"job_id": job_id, "now": now})
 
     async def count_jobs(
         self,
@@ -223,24 +359,6 @@ class Store:
 
     # Figures
 
-    async def add_figure(self, job: Job, data: bytes, fmt: str, now: float, expires_at: float | None) -> str:
-        figure_id = new_id()
-        sealed = self.vault.seal(data)
-        owner = job.requester
-        await self._execute(
-            insert(figures).values(
-                id=figure_id,
-                platform=owner.platform,
-                user_id=owner.user_id,
-                job_id=job.id,
-                data=sealed,
-                format=fmt,
-                created_at=now,
-                expires_at=expires_at,
-            )
-        )
-        return figure_id
-
     async def figure(self, figure_id: str) -> tuple[bytes, str] | None:
         rows = await self._rows(select(figures.c.data, figures.c.format).where(figures.c.id == figure_id))
         return (self.vault.open(rows[0].data), rows[0].format) if rows else None
@@ -255,14 +373,14 @@ class Store:
         return rows[0].version if rows else None
 
     async def accept_consent(self, platform: str, user_id: str, version: int, now: float) -> None:
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             await connection.execute(delete(consents).where(_owner(consents, platform, user_id)))
             await connection.execute(
                 insert(consents).values(platform=platform, user_id=user_id, version=version, accepted_at=now)
             )
 
     async def set_user_setting(self, platform: str, user_id: str, key: str, value: str) -> None:
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             where = and_(_owner(user_settings, platform, user_id), user_settings.c.key == key)
             await connection.execute(delete(user_settings).where(where))
             await connection.execute(
@@ -279,7 +397,7 @@ class Store:
     async def forget(self, platform: str, user_id: str) -> dict[str, int]:
         """Delete every row of the user in every personal table; counts per table."""
         counts = {}
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             for table in (photos, figures, jobs, consents, user_settings):
                 result = await connection.execute(delete(table).where(_owner(table, platform, user_id)))
                 counts[table.name] = result.rowcount
@@ -288,7 +406,7 @@ class Store:
 
     async def purge(self, now: float, job_retention: float) -> dict[str, int]:
         """Delete expired photos and figures, and finished jobs older than ``job_retention``."""
-        async with self.engine.begin() as connection:
+        async with self._transaction() as connection:
             gone_photos = await connection.execute(
                 delete(photos).where(photos.c.expires_at.is_not(None), photos.c.expires_at <= now)
             )

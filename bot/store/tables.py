@@ -65,6 +65,7 @@ jobs = Table(
     Column("finished_at", Float),
     Column("delivered_at", Float),
     Index("ix_jobs_status", "status", "created_at"),
+    Index("ix_jobs_queue", "status", "generator", "platform", "user_id", "created_at"),
     Index("ix_jobs_owner", "platform", "user_id", "created_at"),
     Index("ix_jobs_chat", "platform", "chat_id", "created_at"),
 )
