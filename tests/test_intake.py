@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import struct
+import subprocess
+import sys
+import warnings
+import zlib
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import ExifTags, Image, ImageChops, ImageCms, JpegImagePlugin, PngImagePlugin
+from PIL import ExifTags, Image, ImageChops, ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from bot.config import MB, Settings
 from bot.errors import UserFacingError
@@ -19,22 +25,31 @@ from tests.photo_factory import (
     DISPLAY_P3_PRIMARIES,
     GREEN,
     RED,
+    TIFF_ASCII,
+    TIFF_SHORT,
     WHITE,
     animated_gif,
     encode,
+    exif_block,
     flat_green_cmyk_profile,
+    flat_png,
     gps_exif,
+    jpeg_with_scans,
     matrix_rgb_profile,
     png_declaring,
     quadrant_centres,
     quadrants,
+    strip_tiff,
+    with_segment,
     xmp_packet,
 )
 
-ASTRONAUT = Path(__file__).resolve().parents[1] / "examples" / "astronaut.png"
+ROOT = Path(__file__).resolve().parents[1]
+ASTRONAUT = ROOT / "examples" / "astronaut.png"
 SEND = "Send a JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF image."
 NOT_A_PHOTO = f"That file is not a photo I can read. {SEND}"
 DAMAGED = "That photo looks damaged or incomplete; please send it again."
+UNUSUAL = "That photo is built in an unusual way I can't safely read; please send it as a normal JPEG or PNG."
 LIBRARY_WORDS = ("PIL", "Pillow", "Traceback", "cannot identify", "Error", "error", "heif_")
 COLOURS = (RED, GREEN, BLUE, WHITE)
 
@@ -82,6 +97,29 @@ def assert_metadata_free(photo: Photo, *markers: bytes) -> None:
             assert not {"exif", "xmp", "icc_profile", "comment"} & encoded.info.keys()
 
 
+@contextmanager
+def quietly() -> Iterator[None]:
+    """Fails the test if anything inside warns, even a warning that some code catches and ignores."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The formats whose Pillow header parser ran, recorded for JPEG and TIFF."""
+    calls: list[str] = []
+    for plugin in (JpegImagePlugin.JpegImageFile, TiffImagePlugin.TiffImageFile):
+
+        def recording_open(self: Image.Image, real=plugin._open) -> None:
+            calls.append(str(self.format))
+            real(self)
+
+        monkeypatch.setattr(plugin, "_open", recording_open)
+    return calls
+
+
 def gps_of(data: bytes) -> dict[int, object]:
     with Image.open(io.BytesIO(data)) as image:
         return dict(image.getexif().get_ifd(ExifTags.IFD.GPSInfo))
@@ -108,6 +146,7 @@ def test_jpeg_photo_becomes_clean_rgb(astronaut: Image.Image) -> None:
         ("AVIF", {"quality": 95}),
         ("HEIF", {"quality": 95}),
         ("TIFF", {"compression": "tiff_lzw"}),
+        ("TIFF", {"compression": "tiff_lzw", "big_tiff": True}),
         ("GIF", {}),
     ],
 )
@@ -245,6 +284,37 @@ def test_grey_modes_become_rgb(mode: str, value: float, fmt: str, expected: int)
     assert accept_photo(data).image.getpixel((150, 150)) == (expected, expected, expected)
 
 
+@pytest.mark.parametrize(
+    ("other", "expected"),
+    [
+        (np.nan, 0),  # no brightness at all: black
+        (np.inf, 255),  # brighter than any white
+        (-np.inf, 0),
+        (3.0e38, 255),  # finite but huge: the scale runs from 0 to it, 0.5 becomes black
+    ],
+)
+def test_float_tiff_with_non_finite_values_is_scaled_by_its_finite_values(
+    other: float, expected: int
+) -> None:
+    values = np.full((300, 400), 0.5, dtype=np.float32)
+    values[:, 200:] = other
+    data = encode(Image.fromarray(values), "TIFF")
+    with quietly():
+        photo = accept_photo(data)
+    left = 0 if other == 3.0e38 else 128  # 0.5 on the unit scale, which the finite values fit
+    assert photo.image.getpixel((100, 150)) == (left, left, left)
+    assert photo.image.getpixel((300, 150)) == (expected, expected, expected)
+
+
+@pytest.mark.parametrize("fill", [np.nan, np.inf, -np.inf])
+def test_float_tiff_without_a_finite_value_is_accepted_quietly(fill: float) -> None:
+    data = encode(Image.fromarray(np.full((300, 300), fill, dtype=np.float32)), "TIFF")
+    with quietly():
+        photo = accept_photo(data)
+    shade = 255 if fill == np.inf else 0
+    assert photo.image.getextrema() == ((shade, shade),) * 3
+
+
 # Orientation
 
 
@@ -270,6 +340,55 @@ def test_exif_orientation_is_applied(
     assert photo.image.size == size
     assert_quadrants(photo.image, upright_colours)
     assert not photo.image.getexif()
+
+
+XMP_ROTATED = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_xmp_orientation_is_applied_without_exif(fmt: str) -> None:
+    data = encode(quadrants((400, 300), COLOURS), fmt, quality=95, xmp=XMP_ROTATED)
+    photo = accept_photo(data)
+    assert photo.image.size == (300, 400)
+    assert_quadrants(photo.image, (BLUE, RED, WHITE, GREEN))
+
+
+def test_exif_written_as_png_text_is_read_for_orientation() -> None:
+    exif = exif_block([(274, TIFF_SHORT, 1, struct.pack("<H", 6))])
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Raw profile type exif", f"\nexif\n{len(exif):8d}\n{exif.hex()}\n")
+    photo = accept_photo(encode(quadrants((400, 300), COLOURS), "PNG", pnginfo=text))
+    assert photo.image.size == (300, 400)
+    assert_quadrants(photo.image, (BLUE, RED, WHITE, GREEN))
+
+
+DAMAGED_EXIF = {
+    # The orientation is fine; the camera model claims 200 bytes far past the end of the block.
+    "dangling-tag": exif_block(
+        [(274, TIFF_SHORT, 1, struct.pack("<H", 6)), (0x0110, TIFF_ASCII, 200, struct.pack("<L", 5000))]
+    ),
+    # A directory of 65,535 entries in a block of a few bytes (garbage after a valid header).
+    "garbage": b"II*\0\x08\0\0\0\xff\xff" + bytes(range(7, 40)),
+}
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize("damage", DAMAGED_EXIF)
+def test_damaged_exif_is_ignored_quietly(fmt: str, damage: str) -> None:
+    data = encode(quadrants((400, 300), COLOURS), fmt, quality=95, exif=b"Exif\0\0" + DAMAGED_EXIF[damage])
+    with quietly():
+        photo = accept_photo(data)
+    if damage == "dangling-tag":
+        assert photo.image.size == (300, 400)  # the orientation was still read
+        assert_quadrants(photo.image, (BLUE, RED, WHITE, GREEN))
+    else:
+        assert photo.image.size == (400, 300)
+        assert_quadrants(photo.image, COLOURS)
+    assert_metadata_free(photo)
 
 
 # Metadata
@@ -394,6 +513,89 @@ def test_concurrent_intake_matches_sequential_intake(astronaut: Image.Image) -> 
     assert results == expected * 3
 
 
+@pytest.mark.parametrize("mode", ["RGBA", "P", "F"])
+@pytest.mark.parametrize("size", [(700, 300), (300, 1600), (2000, 300)])  # Lanczos only; box reduce first
+def test_converted_images_shrink_like_converting_then_one_resize(
+    mode: str, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.intake._BAND_PIXELS", 5000)  # dozens of bands, so seams would show
+    rng = np.random.default_rng(7)
+    width, height = size
+    if mode == "F":
+        values = rng.random((height, width), dtype=np.float32)
+        image = Image.fromarray(values)
+        flat = Image.fromarray((values * 255 + 0.5).astype(np.uint8)).convert("RGB")
+    elif mode == "P":
+        image = Image.frombytes("P", size, rng.integers(0, 256, width * height, dtype=np.uint8).tobytes())
+        image.putpalette(rng.integers(0, 256, 768, dtype=np.uint8).tobytes())
+        image.info["transparency"] = 0
+        flat = Image.new("RGB", size, WHITE)
+        flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+    else:
+        image = Image.fromarray(rng.integers(0, 256, (height, width, 4), dtype=np.uint8))
+        flat = Image.new("RGB", size, WHITE)
+        flat.paste(image, mask=image.getchannel("A"))
+    data = encode(image, "TIFF" if mode == "F" else "PNG", compress_level=1)
+    photo = accept_photo(data, IntakeLimits(max_side=256))
+    expected = flat.resize(photo.image.size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    difference = np.asarray(ImageChops.difference(photo.image, expected))
+    assert difference.max() <= 1  # floating-point rounding at most
+
+
+MEASURE_PEAK = """
+import io, resource, sys
+from PIL import Image
+from bot.intake import accept_photo
+warm_up = io.BytesIO()
+Image.new("RGB", (300, 300)).save(warm_up, "PNG")
+accept_photo(warm_up.getvalue())  # plugins, HEIF registration and colour management load here
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+photo = accept_photo(data)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(photo.width, photo.height, (after - before) * (1 if sys.platform == "darwin" else 1024))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="peak memory is read with the resource module")
+@pytest.mark.parametrize(
+    ("kind", "decoded_mb"),
+    [("16-bit grey PNG", 72), ("RGBA PNG", 144), ("float TIFF", 144)],
+)
+def test_large_photo_costs_its_decoded_pixels_and_little_more(
+    kind: str, decoded_mb: int, tmp_path: Path
+) -> None:
+    """6000x6000 photos (36 MP) are decoded whole; converting and shrinking them must not copy them.
+
+    Pillow holds 16-bit grey in 2 bytes a pixel and RGBA or float in 4. On top of the decoded
+    pixels come the decoders' buffers, one band of rows at a time and two 2048x2048 results
+    (16 MB each): 64 MB covers them. Converting the whole image at once cost 330 to 590 MB more.
+    """
+    builders = {
+        "16-bit grey PNG": lambda: flat_png(
+            6000, 6000, struct.pack(">H", 30000), bit_depth=16, colour_type=0
+        ),
+        "RGBA PNG": lambda: flat_png(6000, 6000, bytes((255, 0, 0, 128)), bit_depth=8, colour_type=6),
+        "float TIFF": lambda: strip_tiff(
+            6000,
+            6000,
+            zlib.compress(struct.pack("<f", 0.25) * 48 * 6000, 1),
+            rows_per_strip=48,
+            bits=32,
+            sample_format=3,
+            compression=8,
+        ),
+    }
+    photo = tmp_path / "photo"
+    photo.write_bytes(builders[kind]())
+    child = subprocess.run(
+        [sys.executable, "-c", MEASURE_PEAK, str(photo)], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    width, height, growth = map(int, child.stdout.split())
+    assert (width, height) == (2048, 2048)
+    assert growth < (decoded_mb + 64) * MB, f"peak grew by {growth / MB:.0f} MB"
+
+
 # Limits
 
 
@@ -511,3 +713,107 @@ def test_truncated_photo_is_refused_as_damaged(fmt: str, keep: float, astronaut:
         accept_photo(data[: int(len(data) * keep)])
     assert str(caught.value) == DAMAGED
     assert caught.value.__cause__ is not None  # the decoder's error is kept for the logs
+
+
+# Files built to be slow or hungry to parse
+
+
+@pytest.mark.parametrize("scans", [10, 100])
+def test_progressive_jpeg_with_up_to_100_scans_is_accepted(scans: int) -> None:
+    photo = accept_photo(jpeg_with_scans(scans))
+    assert photo.image.size == (512, 512)
+
+
+@pytest.mark.parametrize("scans", [101, 3000])
+def test_jpeg_with_too_many_scans_is_refused_before_it_is_parsed(scans: int, parsed: list[str]) -> None:
+    data = jpeg_with_scans(scans)
+    assert len(data) < 64 * 1024
+    assert refusal(data) == UNUSUAL
+    assert parsed == []
+
+
+@pytest.mark.parametrize(("comments", "accepted"), [(300, True), (1001, False)])
+def test_jpeg_with_a_flood_of_segments_is_refused(
+    comments: int, accepted: bool, astronaut: Image.Image
+) -> None:
+    data = with_segment(encode(astronaut, "JPEG"), 0xFE, b"hello", count=comments)
+    if accepted:
+        assert accept_photo(data).image.size == (512, 512)
+    else:
+        assert refusal(data) == UNUSUAL
+
+
+@pytest.mark.parametrize(
+    ("order", "big", "height", "strips"),
+    [
+        ("<", False, 100_000, 100_000),  # one row per strip, but a 390:1 picture
+        (">", False, 100_000, 100_000),
+        ("<", True, 100_000, 100_000),
+        ("<", False, 20_000, 1_000_000),  # far more strips than rows
+    ],
+)
+def test_tiff_with_too_many_strips_is_refused_before_it_is_parsed(
+    order: str, big: bool, height: int, strips: int, parsed: list[str]
+) -> None:
+    data = strip_tiff(256, height, bytes(256), strips=strips, offsets_type=TIFF_SHORT, order=order, big=big)
+    assert len(data) < 5 * MB
+    assert refusal(data) == UNUSUAL
+    assert parsed == []
+
+
+def test_tiff_with_65536_strips_is_accepted() -> None:
+    data = strip_tiff(256, 65_536, bytes([77]) * 256, offsets_type=TIFF_SHORT)
+    photo = accept_photo(data)
+    assert photo.image.size == (8, 2048)
+    assert photo.image.getpixel((4, 1000)) == (77, 77, 77)
+
+
+def test_tiff_with_too_many_directory_entries_is_refused(parsed: list[str]) -> None:
+    extra = {60_000 + index: (TIFF_SHORT, [1]) for index in range(1000)}
+    assert refusal(strip_tiff(300, 300, bytes(300), rows_per_strip=300, extra_tags=extra)) == UNUSUAL
+    assert parsed == []
+
+
+def test_tiff_with_a_value_past_its_end_is_refused_quietly() -> None:
+    data = strip_tiff(
+        300, 300, bytes(300), rows_per_strip=300, extra_tags={305: (TIFF_ASCII, [65] * 99 + [0])}
+    )
+    entry = struct.pack("<HHL", 305, TIFF_ASCII, 100)
+    at = data.index(entry) + len(entry)
+    data = data[:at] + struct.pack("<L", len(data) + 1000) + data[at + 4 :]
+    with quietly():
+        assert refusal(data) == DAMAGED
+
+
+def test_tiff_pixel_bomb_is_refused_before_it_is_parsed(parsed: list[str]) -> None:
+    data = strip_tiff(20_000, 20_000, bytes(20_000), rows_per_strip=20_000)
+    assert refusal(data) == "That image is 400 megapixels; the limit is 40 megapixels."
+    assert parsed == []
+
+
+# Resources
+
+
+@pytest.fixture
+def closed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The format of every opened image whose ``close`` was called."""
+    calls: list[str] = []
+    real_close = Image.Image.close
+
+    def recording_close(self: Image.Image) -> None:
+        if self.format:
+            calls.append(self.format)
+        real_close(self)
+
+    monkeypatch.setattr(Image.Image, "close", recording_close)
+    return calls
+
+
+def test_opened_upload_is_closed_after_intake(closed: list[str], astronaut: Image.Image) -> None:
+    accept_photo(encode(astronaut, "HEIF", quality=80))
+    assert closed == ["HEIF"]
+
+
+def test_opened_upload_is_closed_after_a_refusal(closed: list[str]) -> None:
+    refusal(encode(Image.new("RGB", (200, 150), RED), "PNG"))
+    assert closed == ["PNG"]
