@@ -18,6 +18,7 @@ from bot.jobs import ACTIVE, EventKind, JobEvent, Requester
 from bot.privacy import ConsentRequired, privacy_notice
 from bot.spec import parse_caption
 from bot.themes import catalog
+from bot.uploads import read_photo_file
 
 PLATFORM = "console"
 HELP = """Commands:
@@ -103,20 +104,10 @@ class ConsoleAdapter:
     async def _figure(self, rest: str) -> None:
         path, caption = _split_path(rest)
         spec = parse_caption(caption)
-        data = await asyncio.to_thread(self._read, path)
+        data = await asyncio.to_thread(read_photo_file, path, self.limits)
         photo = await asyncio.to_thread(accept_photo, data, self.limits)
         submitted = await self.engine.submit(self.requester, photo, spec)
         self.say(f"{submitted.job_id}: queued for {spec.name} ({spec.theme}), position {submitted.position}.")
-
-    def _read(self, path: Path) -> bytes:
-        try:
-            if path.stat().st_size > self.limits.max_bytes:
-                size_mb = path.stat().st_size / (1024 * 1024)
-                limit_mb = self.limits.max_bytes / (1024 * 1024)
-                raise UserFacingError(f"That file is {size_mb:.0f} MB; the limit is {limit_mb:.0f} MB.")
-            return path.read_bytes()
-        except OSError as error:
-            raise UserFacingError(f"I can't read {path}: {error.strerror or 'unreadable'}.") from None
 
     async def _job_id(self, rest: str, active_only: bool) -> tuple[str, str]:
         """The job named first in ``rest`` (or the user's latest) and the rest of the text."""

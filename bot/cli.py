@@ -17,22 +17,42 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED = 0, 2, 3
 
 
+SUFFIX_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+
+
+def _output(args: argparse.Namespace, default_format: str) -> tuple[Path, str]:
+    """Where to write and in which format: ``--format``, else the ``-o`` suffix, else the setting."""
+    if not args.output:
+        fmt = args.format or default_format
+        return Path(f"{Path(args.photo).stem}-figure.{'jpg' if fmt == 'jpeg' else fmt}"), fmt
+    output = Path(args.output)
+    implied = SUFFIX_FORMATS.get(output.suffix.lower())
+    if args.format and implied and args.format != implied:
+        raise UsageError(
+            f"-o {output} means {implied.upper()} but --format {args.format} was asked; pick one."
+        )
+    if not args.format and not implied:
+        raise UsageError(f"-o {output}: end the name in .png, .jpg or .webp, or give --format.")
+    return output, args.format or implied
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible; exit 2 with the message."""
+
+
 def _render(args: argparse.Namespace) -> int:
     from bot.config import get_settings
     from bot.generators.local import LocalGenerator
-    from bot.intake import IntakeLimits, accept_photo
+    from bot.intake import IntakeLimits, PhotoRejected, accept_photo
     from bot.output import encode_figure
-    from bot.spec import make_spec
+    from bot.spec import SpecError, make_spec
+    from bot.uploads import read_photo_file
 
     settings = get_settings()
-    fmt = args.format or settings.figure_format
-    source = Path(args.photo)
+    limits = IntakeLimits.from_settings(settings)
     try:
-        data = source.read_bytes()
-    except OSError as exc:
-        print(f"figurebot: cannot read {source}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
+        output, fmt = _output(args, settings.figure_format)
+        data = read_photo_file(Path(args.photo), limits)
         spec = make_spec(
             name=args.name,
             theme=args.theme,
@@ -41,18 +61,18 @@ def _render(args: argparse.Namespace) -> int:
             tagline=args.tagline,
             style=args.style or settings.figure_style,
         )
-        photo = accept_photo(data, IntakeLimits.from_settings(settings))
-    except UserFacingError as exc:
-        print(exc.message, file=sys.stderr)
-        return EXIT_REFUSED
+        photo = accept_photo(data, limits)
+    except UsageError as error:
+        print(f"figurebot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except UserFacingError as error:
+        print(error.message, file=sys.stderr)
+        return EXIT_REFUSED if isinstance(error, PhotoRejected | SpecError) else EXIT_USAGE
     generator = LocalGenerator((settings.figure_width, settings.figure_height))
-    output = (
-        Path(args.output) if args.output else Path(f"{source.stem}-figure.{'jpg' if fmt == 'jpeg' else fmt}")
-    )
     try:
         output.write_bytes(encode_figure(generator.render(photo, spec), fmt))
-    except OSError as exc:
-        print(f"figurebot: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as error:
+        print(f"figurebot: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
     print(output)
     return EXIT_OK
@@ -155,8 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``figurebot`` console script."""
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}" for e in error.errors()
+        )
+        print(f"figurebot: a setting is wrong ({problems}). See .env.example.", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
@@ -32,7 +32,7 @@ Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 class Settings(BaseSettings):
     """Every knob of figurebot; names match the environment variables (case-insensitive)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # Photo intake
     photo_max_mb: float = Field(20, gt=0)
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     figure_width: int = Field(1024, ge=256, le=4096)
     figure_height: int = Field(1536, ge=384, le=6144)
     figure_format: Literal["png", "jpeg", "webp"] = "png"
-    figure_style: str = "blister"
+    figure_style: Literal["blister", "window"] = "blister"
     figurebot_generator: str = "local"
 
     # Store and privacy
@@ -67,7 +67,23 @@ class Settings(BaseSettings):
     job_timeout: Seconds = 300.0
     shutdown_grace: Seconds = 20.0
 
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    figurebot_font_dirs: str = ""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _portrait_two_by_three(self) -> Settings:
+        """The box art is drawn for a 2:3 portrait page; other shapes would squash it."""
+        if abs(self.figure_width * 3 - self.figure_height * 2) > 3:
+            raise ValueError(
+                f"FIGURE_WIDTH x FIGURE_HEIGHT must be 2:3 portrait (like 1024x1536); "
+                f"got {self.figure_width}x{self.figure_height}"
+            )
+        return self
 
     @property
     def database(self) -> str:

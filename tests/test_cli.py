@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PERSON = ROOT / "examples" / "astronaut.png"
 
 
-def figurebot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def figurebot(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=120
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=120,
+        env={**os.environ, **env},
     )
 
 
@@ -72,27 +78,61 @@ def test_bad_usage_exits_2(tmp_path: Path) -> None:
     assert figurebot("render", str(PERSON), "--format", "bmp").returncode == 2
     missing = figurebot("render", str(tmp_path / "nope.jpg"))
     assert missing.returncode == 2
-    assert "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+    assert "can't read" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_themes_lists_the_catalog() -> None:
+    from bot.themes import catalog
+
     result = figurebot("themes")
     assert result.returncode == 0
-    for key in (
-        "astronaut",
-        "punk",
-        "superhero",
-        "office",
-        "wizard",
-        "knight",
-        "pirate",
-        "detective",
-        "chef",
-        "rock",
-        "gamer",
-        "scientist",
-    ):
-        assert key in result.stdout.lower()
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line and not line.startswith("Any")}
+    assert listed == set(catalog())
+    assert len(listed) >= 12
+
+
+def test_output_format_follows_the_file_name(tmp_path: Path) -> None:
+    result = figurebot("render", str(PERSON), "-o", str(tmp_path / "figure.jpg"))
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "figure.jpg") as image:
+        assert image.format == "JPEG"
+    clash = figurebot("render", str(PERSON), "-o", str(tmp_path / "figure.jpg"), "--format", "png")
+    assert clash.returncode == 2 and "pick one" in clash.stderr
+    unknown = figurebot("render", str(PERSON), "-o", str(tmp_path / "figure.gif"))
+    assert unknown.returncode == 2 and ".png, .jpg or .webp" in unknown.stderr
+
+
+def test_special_and_huge_files_are_refused_without_reading_them(tmp_path: Path) -> None:
+    device = figurebot("render", "/dev/zero", "-o", str(tmp_path / "x.png"))
+    assert device.returncode == 2 and "not a regular file" in device.stderr
+    sparse = tmp_path / "huge.jpg"
+    with sparse.open("wb") as file:
+        file.truncate(3 * 1024**3)
+    huge = figurebot("render", str(sparse), "-o", str(tmp_path / "x.png"))
+    assert huge.returncode == 3
+    assert huge.stderr.strip() == "That file is 3072 MB; the limit is 20 MB."
+
+
+def test_broken_settings_get_a_readable_message(tmp_path: Path) -> None:
+    cases = [
+        {"FIGURE_WIDTH": "abc"},
+        {"FIGURE_STYLE": "fancy"},
+        {"FIGURE_WIDTH": "1536", "FIGURE_HEIGHT": "1024"},
+    ]
+    for env in cases:
+        result = figurebot("render", str(PERSON), "-o", str(tmp_path / "x.png"), **env)
+        assert result.returncode == 2, env
+        assert "Traceback" not in result.stderr and "a setting is wrong" in result.stderr
+    assert "2:3" in result.stderr
+
+
+def test_same_inputs_give_same_bytes_across_processes(tmp_path: Path) -> None:
+    for name in ("a.png", "b.png"):
+        result = figurebot(
+            "render", str(PERSON), "-o", str(tmp_path / name), "--name", "Zoë 🚀", "--theme", "chef"
+        )
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
 
 
 def test_render_imports_no_platform_library(tmp_path: Path) -> None:
@@ -100,10 +140,10 @@ def test_render_imports_no_platform_library(tmp_path: Path) -> None:
         "import sys; from bot.cli import main; "
         f"code = main(['render', {str(PERSON)!r}, '-o', {str(tmp_path / 'f.png')!r}]); "
         "platforms = {'discord', 'telegram', 'openai', 'sqlalchemy'}; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in platforms))"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in platforms))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert result.stdout.strip().splitlines()[-1] == "0 []"

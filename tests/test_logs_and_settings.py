@@ -84,3 +84,15 @@ def test_log_event_puts_fields_on_the_record(caplog: pytest.LogCaptureFixture) -
     with caplog.at_level(logging.INFO):
         log_event(logging.getLogger("figurebot.test"), "job.done", job="x1", bytes=10)
     assert caplog.records[-1].job == "x1" and caplog.records[-1].getMessage() == "job.done"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1536, 1024), (1024, 1024), (4096, 384)])
+def test_only_two_by_three_portrait_sizes_are_accepted(tmp_path, width: int, height: int) -> None:
+    with pytest.raises(ValueError, match="2:3 portrait"):
+        settings_for(tmp_path, figure_width=width, figure_height=height)
+
+
+def test_two_by_three_sizes_and_style_names(tmp_path) -> None:
+    assert settings_for(tmp_path, figure_width=512, figure_height=768).figure_height == 768
+    with pytest.raises(ValueError, match="blister"):
+        settings_for(tmp_path, figure_style="fancy")

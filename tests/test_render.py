@@ -66,10 +66,27 @@ def test_person_is_cut_out_not_pasted_as_a_rectangle() -> None:
     assert (alpha > 240).mean() > 0.5
 
 
+def test_a_person_cut_off_by_the_photo_sits_flush_on_the_window_floor() -> None:
+    generator = LocalGenerator(SIZE)
+    cut_off = generator.toy(accept_photo(PERSON.read_bytes()), make_spec())
+    assert cut_off.anchor == "bottom"
+    with Image.open(PERSON) as image:
+        whole = Image.new("RGB", (900, 900), (235, 228, 220))
+        whole.paste(image.convert("RGB").resize((400, 400)), (250, 150))
+    standing = generator.toy(accept_photo(encode_png(whole)), make_spec())
+    assert standing.is_person and standing.anchor == "floor"
+
+
+def encode_png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def test_object_photo_is_framed_whole() -> None:
     figure = LocalGenerator(SIZE).toy(accept_photo(COFFEE.read_bytes()), make_spec(name="Cup"))
     alpha = np.asarray(figure.image.getchannel("A"))
-    assert not figure.is_person
+    assert not figure.is_person and figure.anchor == "centre"
     assert (alpha > 240).mean() > 0.6
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 from PIL import Image, ImageChops
 
@@ -154,7 +155,7 @@ def _wells(canvas: Image.Image, layout: Layout, palette: Palette, slot_count: in
     )
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)
 def _base(theme: Theme, style: str, size: tuple[int, int], slot_count: int) -> Image.Image:
     """Everything that depends only on the theme and style, drawn once and reused."""
     layout = layout_for(style, size)
@@ -189,7 +190,7 @@ def _film(canvas: Image.Image, rect: Rect, unit: float) -> None:
     fill(canvas, ImageChops.darker(gloss, mask), WHITE, 0.28)
 
 
-def _badge(canvas: Image.Image, layout: Layout, palette: Palette) -> None:
+def _badge(canvas: Image.Image, layout: Layout) -> None:
     """A starburst "NEW!" badge over the corner of the window."""
     cx, cy, radius = layout.badge
     burst = polygon_mask(layout.size, [star_points(cx, cy, radius, radius * 0.78, 14)])
@@ -208,21 +209,31 @@ def _badge(canvas: Image.Image, layout: Layout, palette: Palette) -> None:
 
 
 @lru_cache(maxsize=8)
-def _overlay(style: str, size: tuple[int, int], slot_count: int, palette: Palette) -> Image.Image:
+def _overlay(style: str, size: tuple[int, int], slot_count: int) -> Image.Image:
     """The clear plastic and the badge, drawn once per style and reused over every figure."""
     layout = layout_for(style, size)
     overlay = Image.new("RGBA", size, (0, 0, 0, 0))
     for rect in [layout.window, *layout.slots(slot_count)]:
         _film(overlay, rect, layout.unit)
-    _badge(overlay, layout, palette)
+    _badge(overlay, layout)
     return overlay
 
 
-def _place_figure(canvas: Image.Image, figure: Image.Image, window: Rect, unit: float, stand: bool) -> None:
-    """Put the figure in the window, standing on its floor or centred, clipped to the window's shape."""
+Anchor = Literal["floor", "bottom", "centre"]
+
+
+def _place_figure(
+    canvas: Image.Image, figure: Image.Image, window: Rect, unit: float, anchor: Anchor
+) -> None:
+    """Put the figure in the window, clipped to the window's shape.
+
+    ``floor``: standing a little above the bottom (a whole person); ``bottom``: flush with it (a photo
+    that cuts the person off, so no cut edge shows); ``centre``: in the middle (an object).
+    """
     left, top, right, bottom = window
     x = left + (right - left - figure.width) // 2
-    y = bottom - round(26 * unit) - figure.height if stand else top + (bottom - top - figure.height) // 2
+    offsets = {"floor": bottom - round(26 * unit), "bottom": bottom}
+    y = offsets[anchor] - figure.height if anchor in offsets else top + (bottom - top - figure.height) // 2
     alpha = Image.new("L", canvas.size, 0)
     alpha.paste(figure.getchannel("A"), (x, y))
     alpha = ImageChops.darker(alpha, rounded(canvas.size, _inset(window, round(4 * unit)), round(30 * unit)))
@@ -242,19 +253,21 @@ def figure_limit(style: str, size: tuple[int, int]) -> tuple[int, int]:
 
 
 def compose_box(
-    figure: Image.Image, theme: Theme, text: BoxText, style: str, size: tuple[int, int], stand: bool = True
+    figure: Image.Image,
+    theme: Theme,
+    text: BoxText,
+    style: str,
+    size: tuple[int, int],
+    anchor: Anchor = "floor",
 ) -> Image.Image:
-    """The finished package as an RGB image: ``figure`` (RGBA) locked in a ``style`` box of ``theme``.
-
-    ``stand`` puts the figure on the window's floor (a person); otherwise it is centred (an object).
-    """
+    """The finished package as an RGB image: ``figure`` (RGBA) locked in a ``style`` box of ``theme``."""
     layout = layout_for(style, size)
     unit, palette = layout.unit, theme.palette
     accessories = text.accessories[:4]
     canvas = _base(theme, style, size, len(accessories)).copy()
-    _place_figure(canvas, figure, layout.window, unit, stand)
+    _place_figure(canvas, figure, layout.window, unit, anchor)
     for slot, item in zip(layout.slots(len(accessories)), accessories, strict=True):
-        label_height = round(34 * unit)
+        label_height = round(50 * unit)
         left, top, right, bottom = _inset(slot, round(12 * unit))
         icon_box = (left, top, right, bottom - label_height)
         side = min(icon_box[2] - icon_box[0], icon_box[3] - icon_box[1])
@@ -272,10 +285,11 @@ def compose_box(
             item.label,
             role="body",
             fill=shade(palette.primary, -0.75),
-            max_size=round(26 * unit),
-            max_lines=1,
+            max_size=round(24 * unit),
+            min_size=round(14 * unit),
+            max_lines=2,
         )
-    canvas.alpha_composite(_overlay(style, size, len(accessories), palette))
+    canvas.alpha_composite(_overlay(style, size, len(accessories)))
     plate = _inset(layout.plate, round(20 * unit))
     typography.draw_fitted_text(
         canvas,

@@ -29,11 +29,20 @@ import emoji
 from fontTools.ttLib import TTCollection, TTFont
 from PIL import Image, ImageDraw, ImageFont, features
 
+from bot.config import get_settings
+
 Role = Literal["display", "body"]
 Box = tuple[int, int, int, int]
 
 LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
 FONT_DIRS_ENV = "FIGUREBOT_FONT_DIRS"
+
+
+def _font_dirs() -> str:
+    """Extra font folders: the environment variable, else the setting (which may come from ``.env``)."""
+    return os.environ.get(FONT_DIRS_ENV) or get_settings().figurebot_font_dirs
+
+
 ELLIPSIS = "…"
 PLACEHOLDER = "•"  # stands in for a character no available font has; both role fonts have it
 
@@ -97,7 +106,7 @@ class _SystemFonts:
 def font_chain(role: Role) -> tuple[str, ...]:
     """Font files tried in order for ``role``: its own face, Noto Sans, Arabic, Hebrew, Devanagari, CJK,
     fonts found in ``FIGUREBOT_FONT_DIRS``, colour emoji (system fonts only when installed)."""
-    return _chain(role, os.environ.get(FONT_DIRS_ENV, ""))
+    return _chain(role, _font_dirs())
 
 
 @lru_cache(maxsize=8)
@@ -124,7 +133,7 @@ def _system_fonts(env_dirs: str) -> _SystemFonts:
 
 def missing_system_fonts() -> list[str]:
     """Debian packages whose fonts were not found: without them CJK or colour emoji become placeholders."""
-    system = _system_fonts(os.environ.get(FONT_DIRS_ENV, ""))
+    system = _system_fonts(_font_dirs())
     wanted = (("fonts-noto-cjk", system.cjk), ("fonts-noto-color-emoji", system.emoji))
     return [package for package, path in wanted if path is None]
 

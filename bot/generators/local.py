@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from bot.boxart.compose import box_text, compose_box, figure_limit
+from bot.boxart.compose import Anchor, box_text, compose_box, figure_limit
 from bot.generators.base import Progress, ProgressCallback
 from bot.generators.segmentation import find_person
-from bot.generators.toy import make_toy
+from bot.generators.toy import make_toy, subject_box
 from bot.intake import Photo
 from bot.spec import FigureSpec
 from bot.themes import find_theme
@@ -18,10 +18,11 @@ from bot.themes import find_theme
 
 @dataclass(frozen=True)
 class Figure:
-    """The moulded toy before boxing, and whether it is a person (who stands) or an object (centred)."""
+    """The moulded toy before boxing, and where it sits in the window."""
 
     image: Image.Image
     is_person: bool
+    anchor: Anchor
 
 
 class LocalGenerator:
@@ -40,13 +41,16 @@ class LocalGenerator:
         """The cut-out plastic figure, sized for the window of the spec's box style."""
         cutout = find_person(photo.image)
         image = make_toy(photo.image, cutout, figure_limit(spec.style, self.size))
-        return Figure(image, cutout.person_found)
+        if not cutout.person_found:
+            return Figure(image, False, "centre")
+        cut_off = subject_box(cutout.mask)[3] >= cutout.mask.height - 1
+        return Figure(image, True, "bottom" if cut_off else "floor")
 
     def box(self, figure: Figure, spec: FigureSpec) -> Image.Image:
         """``figure`` packed in the box of the spec's theme and style."""
         theme = find_theme(spec.theme)
         text = box_text(spec.name, spec.tagline, spec.accessories, theme)
-        return compose_box(figure.image, theme, text, spec.style, self.size, stand=figure.is_person)
+        return compose_box(figure.image, theme, text, spec.style, self.size, figure.anchor)
 
     def render(self, photo: Photo, spec: FigureSpec) -> Image.Image:
         """The whole figure in one synchronous call (used by the command line and benchmarks)."""

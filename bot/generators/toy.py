@@ -12,7 +12,7 @@ Box = tuple[int, int, int, int]
 BILINEAR = Image.Resampling.BILINEAR
 
 
-def _subject_box(mask: Image.Image) -> Box:
+def subject_box(mask: Image.Image) -> Box:
     """Bounding box of the confident part of ``mask``, or the whole image when it is empty."""
     box = mask.point(lambda v: 255 if v > 96 else 0).getbbox()
     return box or (0, 0, *mask.size)
@@ -74,7 +74,7 @@ def make_toy(image: Image.Image, cutout: Cutout, limit: tuple[int, int]) -> Imag
     A person may be up to a third wider than the window, like a bust pressed against the blister;
     anything else keeps inside it.
     """
-    box = _subject_box(cutout.mask)
+    box = subject_box(cutout.mask)
     size = _fit(box, limit, 1.35 if cutout.person_found else 1.0)
     rgb = image.resize(size, Image.Resampling.BICUBIC, box=box, reducing_gap=2.0)
     alpha = cutout.mask.resize(size, Image.Resampling.BILINEAR, box=box)

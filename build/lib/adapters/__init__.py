@@ -1,0 +1,1 @@
+"""Platform adapters (Discord, Telegram, console) that turn chat events into calls on the core."""

@@ -1,0 +1,246 @@
+"""The terminal platform: try figurebot without any token. In memory it is the platform core tests drive.
+
+Type ``/figure PATH name=Alex theme=astronaut``; the bot answers with queue position, progress and the path
+of each finished figure. ``push(line)`` handles one line; ``pop()`` returns the next thing the bot said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from pathlib import Path
+
+from bot.engine import JobEngine
+from bot.errors import UserFacingError
+from bot.intake import IntakeLimits, accept_photo
+from bot.jobs import ACTIVE, EventKind, JobEvent, Requester
+from bot.privacy import ConsentRequired, privacy_notice
+from bot.spec import parse_caption
+from bot.themes import catalog
+from bot.uploads import read_photo_file
+
+PLATFORM = "console"
+HELP = """Commands:
+  /figure PATH [caption]   make a figure: /figure me.jpg name=Alex theme=astronaut accessories="helmet, cat"
+                           or /figure me.jpg Alex | pirate | parrot, map
+  /reroll [JOB] [caption]  another figure from the same photo (your latest job unless JOB is given)
+  /cancel [JOB]            cancel a waiting or running figure
+  /queue                   your figures in the works and their places in the queue
+  /themes                  the theme catalog
+  /privacy, /accept        read the privacy notice; accept it (needed for generators that send photos out)
+  /forget                  delete everything stored about you
+  /as NAME                 act as another user
+  /help                    this text"""
+
+
+def _split_path(rest: str) -> tuple[Path, str]:
+    """The photo path (quoted if it has spaces) and the caption after it."""
+    if not rest:
+        raise UserFacingError("Tell me which photo: /figure PATH [caption], e.g. /figure me.jpg name=Alex")
+    if rest[0] in "\"'":
+        end = rest.find(rest[0], 1)
+        if end == -1:
+            raise UserFacingError("The photo path opens a quote but never closes it.")
+        return Path(rest[1:end]).expanduser(), rest[end + 1 :].strip()
+    path, _, caption = rest.partition(" ")
+    return Path(path).expanduser(), caption.strip()
+
+
+class ConsoleAdapter:
+    """A chat with the bot in a terminal (or in memory, for tests)."""
+
+    def __init__(self, engine: JobEngine, output_dir: Path, user: str = "you") -> None:
+        self.engine = engine
+        self.output_dir = output_dir
+        self.user = user
+        self.said: asyncio.Queue[str] = asyncio.Queue()
+        self.limits = IntakeLimits.from_settings(engine.settings)
+        engine.subscribe(PLATFORM, self.on_event)
+
+    @property
+    def requester(self) -> Requester:
+        return Requester(PLATFORM, self.user, chat_id="terminal")
+
+    def say(self, text: str) -> None:
+        self.said.put_nowait(text)
+
+    async def pop(self, timeout: float = 30.0) -> str:
+        """The next thing the bot said (waits up to ``timeout`` seconds)."""
+        return await asyncio.wait_for(self.said.get(), timeout)
+
+    async def push(self, line: str) -> None:
+        """Handle one line typed by the current user; answers go to ``said``. Never raises for bad input."""
+        line = line.strip()
+        if not line:
+            return
+        command, _, rest = line.partition(" ")
+        handler = self._commands().get(command.lower())
+        if handler is None:
+            self.say("I only understand commands here. Type /help to see them.")
+            return
+        try:
+            await handler(rest.strip())
+        except ConsentRequired as notice:
+            self.say(f"{notice.message}\nType /accept to agree, then send the command again.")
+        except UserFacingError as error:
+            self.say(error.message)
+
+    def _commands(self) -> dict:
+        return {
+            "/figure": self._figure,
+            "/reroll": self._reroll,
+            "/cancel": self._cancel,
+            "/queue": self._queue,
+            "/themes": self._themes,
+            "/privacy": self._privacy,
+            "/accept": self._accept,
+            "/forget": self._forget,
+            "/as": self._as,
+            "/help": self._help,
+            "/start": self._help,
+        }
+
+    async def _figure(self, rest: str) -> None:
+        path, caption = _split_path(rest)
+        spec = parse_caption(caption)
+        data = await asyncio.to_thread(read_photo_file, path, self.limits)
+        photo = await asyncio.to_thread(accept_photo, data, self.limits)
+        submitted = await self.engine.submit(self.requester, photo, spec)
+        self.say(f"{submitted.job_id}: queued for {spec.name} ({spec.theme}), position {submitted.position}.")
+
+    async def _job_id(self, rest: str, active_only: bool) -> tuple[str, str]:
+        """The job named first in ``rest`` (or the user's latest) and the rest of the text."""
+        first, _, tail = rest.partition(" ")
+        if first and "=" not in first and "|" not in first and await self.engine.store.job(first):
+            return first, tail.strip()
+        jobs = await self.engine.store.active_jobs(PLATFORM, self.user)
+        latest = jobs[-1] if active_only and jobs else await self.engine.store.latest_job(PLATFORM, self.user)
+        if latest is None or (active_only and latest.status not in ACTIVE):
+            raise UserFacingError("You have no figure to do that with yet. Start one with /figure PATH.")
+        return latest.id, rest
+
+    async def _reroll(self, rest: str) -> None:
+        job_id, caption = await self._job_id(rest, active_only=False)
+        job = await self.engine.own_job(job_id, self.requester)
+        spec = parse_caption(caption, base=job.spec) if caption else None
+        submitted = await self.engine.reroll(job_id, self.requester, spec)
+        self.say(f"{submitted.job_id}: re-roll of {job_id} queued, position {submitted.position}.")
+
+    async def _cancel(self, rest: str) -> None:
+        job_id, _ = await self._job_id(rest, active_only=True)
+        await self.engine.cancel(job_id, self.requester)
+
+    async def _queue(self, _rest: str) -> None:
+        jobs = await self.engine.store.active_jobs(PLATFORM, self.user)
+        if not jobs:
+            self.say("You have no figures in the works.")
+            return
+        for job in jobs:
+            place = await self.engine.position(job.id)
+            where = f"position {place}" if place else "painting now"
+            self.say(f"{job.id}: {job.spec.name} ({job.spec.theme}), {where}.")
+
+    async def _themes(self, _rest: str) -> None:
+        names = ", ".join(theme.name for theme in catalog().values())
+        self.say(f"Themes: {names}. Any other words work as a theme too.")
+
+    async def _privacy(self, _rest: str) -> None:
+        name, generator = self.engine.generator_for(None)
+        self.say(privacy_notice(name, generator.sends_photo_off_machine, self.engine.settings))
+
+    async def _accept(self, _rest: str) -> None:
+        await self.engine.accept_privacy(self.requester)
+        self.say("Thanks: the privacy notice is accepted.")
+
+    async def _forget(self, _rest: str) -> None:
+        counts = await self.engine.forget(self.requester)
+        summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items())
+        self.say(f"Forgotten. Deleted: {summary}.")
+
+    async def _as(self, rest: str) -> None:
+        name = rest.strip()
+        if not name or len(name) > 32 or not name.isprintable():
+            raise UserFacingError("Usage: /as NAME (up to 32 printable characters).")
+        self.user = name
+        self.say(f"You are now {name}.")
+
+    async def _help(self, _rest: str) -> None:
+        self.say(HELP)
+
+    async def on_event(self, event: JobEvent) -> None:
+        """Tell the terminal what happened to a job."""
+        job = event.job
+        who = "" if job.requester.user_id == self.user else f"[{job.requester.user_id}] "
+        prefix = f"{who}{job.id}:"
+        if event.kind is EventKind.STARTED:
+            self.say(f"{prefix} painting…")
+        elif event.kind is EventKind.PROGRESS:
+            self.say(f"{prefix} {round((event.fraction or 0) * 100)}% {event.stage or ''}".rstrip())
+        elif event.kind is EventKind.DONE and event.figure is not None:
+            path = await asyncio.to_thread(self._save, job.id, event.figure, event.figure_format or "png")
+            self.say(f"{prefix} done → {path}")
+        elif event.kind is EventKind.FAILED:
+            self.say(f"{prefix} failed: {event.reason}")
+        elif event.kind is EventKind.CANCELLED:
+            self.say(f"{prefix} cancelled.")
+
+    def _save(self, job_id: str, data: bytes, fmt: str) -> Path:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = self.output_dir / f"{job_id}.{'jpg' if fmt == 'jpeg' else fmt}"
+        path.write_bytes(data)
+        return path
+
+    async def idle(self) -> None:
+        """Wait until none of the terminal's figures is waiting, painting or undelivered."""
+        store = self.engine.store
+        while await store.count_jobs(PLATFORM, statuses=ACTIVE) or any(
+            job.requester.platform == PLATFORM for job in await store.undelivered()
+        ):
+            await asyncio.sleep(0.2)
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
+    """Lines typed on stdin ("" at the end), read by a daemon thread so a signal can always stop us."""
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "")
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    return lines
+
+
+async def run_terminal(adapter: ConsoleAdapter) -> None:
+    """The interactive chat: read commands until /quit or end of input, print what the bot says.
+
+    At the end of piped input it waits for the figures in the works, so ``figurebot chat < script`` works.
+    """
+
+    async def show() -> None:
+        while True:
+            print(await adapter.said.get(), flush=True)
+
+    printer = asyncio.create_task(show())
+    print("figurebot chat: type /help for commands, /quit to leave.", flush=True)
+    lines = _stdin_lines(asyncio.get_running_loop())
+    try:
+        while True:
+            line = await lines.get()
+            if not line:
+                await adapter.idle()
+                break
+            if line.strip().lower() in {"/quit", "/exit"}:
+                break
+            await adapter.push(line)
+    finally:
+        printer.cancel()
+        print_pending(adapter)
+
+
+def print_pending(adapter: ConsoleAdapter) -> None:
+    """Print what the bot said that is not on the screen yet."""
+    while not adapter.said.empty():
+        print(adapter.said.get_nowait(), flush=True)

@@ -1,0 +1,1 @@
+"""figurebot core: photo intake, figure specs, generators, box art and (later) the job engine."""

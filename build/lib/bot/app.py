@@ -1,0 +1,80 @@
+"""Wiring: settings → logging, key, store, generators and engine; and serving until a signal arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from bot.config import Settings
+from bot.engine import JobEngine
+from bot.generators.base import Generator
+from bot.generators.local import LocalGenerator
+from bot.logs import log_event
+from bot.privacy import Vault, load_key
+from bot.store.repository import Store
+
+log = logging.getLogger("figurebot")
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every configured secret value, for the log redactor."""
+    values = []
+    for name, value in settings:
+        if hasattr(value, "get_secret_value") and value is not None:
+            values.append(value.get_secret_value())
+        elif name.endswith(("_token", "_key")) and isinstance(value, str):
+            values.append(value)
+    return values
+
+
+class PlatformAdapter(Protocol):
+    """A chat platform served by ``figurebot run``."""
+
+    async def serve(self) -> None: ...
+
+
+AdapterFactory = Callable[[JobEngine], PlatformAdapter]
+
+
+def platform_adapters(settings: Settings) -> list[AdapterFactory]:
+    """Factories of the chat platforms whose token is configured (none are built in yet)."""
+    return []
+
+
+def generators(settings: Settings) -> dict[str, Generator]:
+    """The generators this process can run."""
+    return {"local": LocalGenerator((settings.figure_width, settings.figure_height))}
+
+
+@asynccontextmanager
+async def running_engine(settings: Settings) -> AsyncIterator[JobEngine]:
+    """An engine over the configured store; stopped gracefully (jobs put back) on exit."""
+    store = await Store.open(settings.database, Vault(load_key(settings)))
+    engine = JobEngine(store, generators(settings), settings)
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+        await store.close()
+
+
+async def serve_until_signal(main: Callable[[], Awaitable[None]]) -> None:
+    """Run ``main`` until it returns or SIGINT/SIGTERM arrives, whichever is first."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    work = asyncio.create_task(main())
+    waiter = asyncio.create_task(stop.wait())
+    await asyncio.wait([work, waiter], return_when=asyncio.FIRST_COMPLETED)
+    if stop.is_set():
+        log_event(log, "shutdown", reason="signal")
+        work.cancel()
+    waiter.cancel()
+    await asyncio.gather(work, waiter, return_exceptions=True)
+    if work.done() and not work.cancelled() and work.exception():
+        raise work.exception()

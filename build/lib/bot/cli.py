@@ -1,0 +1,192 @@
+"""The ``figurebot`` command: render a figure, list themes, chat in the terminal, serve chat platforms."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+EXIT_OK, EXIT_USAGE, EXIT_REFUSED = 0, 2, 3
+
+
+SUFFIX_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+
+
+def _output(args: argparse.Namespace, default_format: str) -> tuple[Path, str]:
+    """Where to write and in which format: ``--format``, else the ``-o`` suffix, else the setting."""
+    if not args.output:
+        fmt = args.format or default_format
+        return Path(f"{Path(args.photo).stem}-figure.{'jpg' if fmt == 'jpeg' else fmt}"), fmt
+    output = Path(args.output)
+    implied = SUFFIX_FORMATS.get(output.suffix.lower())
+    if args.format and implied and args.format != implied:
+        raise UsageError(
+            f"-o {output} means {implied.upper()} but --format {args.format} was asked; pick one."
+        )
+    if not args.format and not implied:
+        raise UsageError(f"-o {output}: end the name in .png, .jpg or .webp, or give --format.")
+    return output, args.format or implied
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible; exit 2 with the message."""
+
+
+def _render(args: argparse.Namespace) -> int:
+    from bot.config import get_settings
+    from bot.generators.local import LocalGenerator
+    from bot.intake import IntakeLimits, PhotoRejected, accept_photo
+    from bot.output import encode_figure
+    from bot.spec import SpecError, make_spec
+    from bot.uploads import read_photo_file
+
+    settings = get_settings()
+    limits = IntakeLimits.from_settings(settings)
+    try:
+        output, fmt = _output(args, settings.figure_format)
+        data = read_photo_file(Path(args.photo), limits)
+        spec = make_spec(
+            name=args.name,
+            theme=args.theme,
+            costume=args.costume,
+            accessories=args.accessories,
+            tagline=args.tagline,
+            style=args.style or settings.figure_style,
+        )
+        photo = accept_photo(data, limits)
+    except UsageError as error:
+        print(f"figurebot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except UserFacingError as error:
+        print(error.message, file=sys.stderr)
+        return EXIT_REFUSED if isinstance(error, PhotoRejected | SpecError) else EXIT_USAGE
+    generator = LocalGenerator((settings.figure_width, settings.figure_height))
+    try:
+        output.write_bytes(encode_figure(generator.render(photo, spec), fmt))
+    except OSError as error:
+        print(f"figurebot: cannot write {output}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(output)
+    return EXIT_OK
+
+
+def _themes(args: argparse.Namespace) -> int:
+    from bot.themes import catalog
+
+    for theme in catalog().values():
+        items = ", ".join(f"{item.icon} {item.label}" for item in theme.accessories)
+        print(f"{theme.key:<14} {theme.name:<14} {theme.title_line:<28} {items}")
+    print("\nAny other theme works too: it gets its own colours and pattern.")
+    return EXIT_OK
+
+
+def _logging(settings: Settings, quiet: bool) -> None:
+    from bot.app import secrets_of
+    from bot.logs import setup_logging
+
+    level = settings.log_level if (not quiet or "log_level" in settings.model_fields_set) else "WARNING"
+    setup_logging(level, secrets_of(settings))
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from adapters.console import ConsoleAdapter, print_pending, run_terminal
+    from bot.app import running_engine, serve_until_signal
+    from bot.config import get_settings
+
+    settings = get_settings()
+    _logging(settings, quiet=True)
+
+    async def main() -> None:
+        async with running_engine(settings) as engine:
+            adapter = ConsoleAdapter(engine, settings.figurebot_data_dir / "figures", user=args.user)
+            await engine.start()
+            try:
+                await serve_until_signal(lambda: run_terminal(adapter))
+            finally:
+                await engine.stop()  # running jobs may still finish and be told within the grace period
+                print_pending(adapter)
+
+    asyncio.run(main())
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import platform_adapters, running_engine, serve_until_signal
+    from bot.config import get_settings
+
+    settings = get_settings()
+    _logging(settings, quiet=False)
+    factories = platform_adapters(settings)
+    if not factories:
+        print(
+            "figurebot run: no chat platform is configured, so there is nothing to serve.\n"
+            "Chat platforms start here once their token setting is set (see README, Settings).\n"
+            "To try figurebot without any token, run: figurebot chat",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    async def main() -> None:
+        async with running_engine(settings) as engine:
+            adapters = [factory(engine) for factory in factories]
+            await engine.start()
+            await serve_until_signal(lambda: asyncio.gather(*(adapter.serve() for adapter in adapters)))
+
+    asyncio.run(main())
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``figurebot`` subcommand."""
+    parser = argparse.ArgumentParser(prog="figurebot", description="Turn a photo into a boxed action figure.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = commands.add_parser("render", help="render a figure from a photo, offline")
+    render.add_argument("photo", help="photo file (JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF)")
+    render.add_argument("-o", "--output", help="where to write the figure (default: PHOTO-figure.png here)")
+    render.add_argument("--name", help="name printed on the box")
+    render.add_argument("--theme", help="theme from `figurebot themes`, or any words")
+    render.add_argument("--costume", help="what the figure wears")
+    render.add_argument("--accessories", help='up to 4, comma-separated: "helmet, cat"')
+    render.add_argument("--tagline", help="slogan under the name")
+    render.add_argument("--style", help="box style: blister or window")
+    render.add_argument("--format", choices=["png", "jpeg", "webp"], help="output format (default: png)")
+    render.set_defaults(handler=_render)
+
+    themes = commands.add_parser("themes", help="list the theme catalog")
+    themes.set_defaults(handler=_themes)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal, no token needed")
+    chat.add_argument("--user", default="you", help="who you are in the chat (default: you)")
+    chat.set_defaults(handler=_chat)
+
+    run = commands.add_parser("run", help="serve every chat platform whose token is configured")
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``figurebot`` console script."""
+    from pydantic import ValidationError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}" for e in error.errors()
+        )
+        print(f"figurebot: a setting is wrong ({problems}). See .env.example.", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Settings from environment variables and an optional ``.env`` file (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1024 * 1024
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"1h"``, ``"30d"`` or ``"1h30m"``."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().lower().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(number + unit for number, unit in parts) != text:
+        raise ValueError(f"{value!r} is not a duration; write e.g. 90, 90s, 15m, 1h or 30d")
+    return sum(float(number) * _UNITS[unit or "s"] for number, unit in parts)
+
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+
+
+class Settings(BaseSettings):
+    """Every knob of figurebot; names match the environment variables (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+    # Photo intake
+    photo_max_mb: float = Field(20, gt=0)
+    photo_max_megapixels: float = Field(40, gt=0)
+    photo_min_side: int = Field(256, ge=16)
+    photo_max_side: int = Field(2048, ge=256)
+
+    # Figure output
+    figure_width: int = Field(1024, ge=256, le=4096)
+    figure_height: int = Field(1536, ge=384, le=6144)
+    figure_format: Literal["png", "jpeg", "webp"] = "png"
+    figure_style: Literal["blister", "window"] = "blister"
+    figurebot_generator: str = "local"
+
+    # Store and privacy
+    figurebot_data_dir: Path = Path("data")
+    database_url: str = ""
+    figurebot_secret_key: SecretStr | None = None
+    photo_retention: Seconds = 3600.0
+    figure_retention: Seconds = 30 * 86400.0
+    purge_interval: Seconds = 600.0
+    privacy_notice_version: int = Field(1, ge=1)
+
+    # Job engine
+    worker_concurrency: int = Field(2, ge=1, le=64)
+    local_concurrency: int = Field(2, ge=1, le=64)
+    max_active_jobs_per_user: int = Field(2, ge=0)
+    daily_quota_per_user: int | None = Field(None, ge=0)
+    daily_quota_per_chat: int | None = Field(None, ge=0)
+    max_attempts: int = Field(3, ge=1, le=20)
+    retry_base_delay: Seconds = 2.0
+    job_timeout: Seconds = 300.0
+    shutdown_grace: Seconds = 20.0
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    figurebot_font_dirs: str = ""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _portrait_two_by_three(self) -> Settings:
+        """The box art is drawn for a 2:3 portrait page; other shapes would squash it."""
+        if abs(self.figure_width * 3 - self.figure_height * 2) > 3:
+            raise ValueError(
+                f"FIGURE_WIDTH x FIGURE_HEIGHT must be 2:3 portrait (like 1024x1536); "
+                f"got {self.figure_width}x{self.figure_height}"
+            )
+        return self
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL: ``DATABASE_URL``, or a SQLite file in the data folder."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.figurebot_data_dir / 'figurebot.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,510 @@
+"""The job engine: durable queue, fair workers, typed retries, events, and exactly-once delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from PIL import Image
+
+from bot.config import Settings
+from bot.errors import UserFacingError
+from bot.generators.base import BadInput, Generator, Misconfigured, Progress, Refused, Transient
+from bot.intake import Photo
+from bot.jobs import ACTIVE, EventKind, Job, JobEvent, Requester, Status
+from bot.logs import log_event
+from bot.output import encode_figure
+from bot.privacy import ConsentRequired, expired_message, privacy_notice
+from bot.spec import FigureSpec
+from bot.store.repository import Store
+from bot.store.tables import jobs as jobs_table
+
+log = logging.getLogger("figurebot.engine")
+
+EventHandler = Callable[[JobEvent], Awaitable[None]]
+UNAVAILABLE = (
+    "The figure service is unavailable right now; the bot's operator has been told. Please try later."
+)
+BUSY = "The figure service is too busy right now; please try again in a few minutes."
+BROKEN = "Something went wrong while making your figure; please try again."
+TOO_SLOW = "Making your figure took too long."
+
+
+class LimitReached(UserFacingError):
+    """A per-user or per-chat limit stops this request; the message says when it resets."""
+
+
+class JobNotFound(UserFacingError):
+    """No such job, or not one of the requester's own."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job_id: str
+    position: int
+
+
+def _until_midnight(now: float) -> tuple[float, str]:
+    """Start of the current UTC day, and how long until the next one, in words."""
+    moment = datetime.fromtimestamp(now, UTC)
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    left = int((start + timedelta(days=1) - moment).total_seconds())
+    hours, minutes = divmod(max(60, left) // 60, 60)
+    return start.timestamp(), f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+class JobEngine:
+    """Turns requests into durable jobs, runs them fairly, and tells each platform what happened."""
+
+    def __init__(
+        self,
+        store: Store,
+        generators: Mapping[str, Generator],
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.generators = dict(generators)
+        self.settings = settings
+        self.clock = clock
+        self._subscribers: dict[str, EventHandler] = {}
+        # A generator paints ``concurrency`` figures at once; one more job per slot may be claimed and
+        # prepared (photo decoded) meanwhile, so a slot never idles while the store is asked for work.
+        self._painting = {name: asyncio.Semaphore(self._concurrency(name)) for name in self.generators}
+        self._claimed = dict.fromkeys(self.generators, 0)
+        self._claim_lock = asyncio.Lock()
+        self._work = asyncio.Event()
+        self._tasks: dict[str, asyncio.Task[Image.Image]] = {}
+        self._cancelled: set[str] = set()
+        self._delivering: set[str] = set()
+        self._workers: list[asyncio.Task[None]] = []
+        self._maintenance: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def _concurrency(self, name: str) -> int:
+        own = self.generators[name].concurrency
+        return own or (
+            self.settings.local_concurrency if name == "local" else self.settings.worker_concurrency
+        )
+
+    # Lifecycle
+
+    def subscribe(self, platform: str, handler: EventHandler) -> None:
+        """Send the events of ``platform``'s jobs to ``handler`` (one per platform)."""
+        self._subscribers[platform] = handler
+
+    async def start(self) -> None:
+        """Recover from a previous run, then start the workers and the maintenance loop."""
+        requeued = await self.store.requeue_running()
+        if requeued:
+            log_event(log, "jobs.requeued", count=requeued)
+        await self.purge()
+        await self.redeliver()
+        self._stopping = False
+        self._workers = [asyncio.create_task(self._worker()) for _ in range(self.settings.worker_concurrency)]
+        self._maintenance = asyncio.create_task(self._maintain())
+        self._work.set()
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop taking work, let running jobs finish for ``grace`` seconds, put the rest back in the queue."""
+        self._stopping = True
+        self._work.set()
+        running = list(self._tasks.values())
+        if running:
+            await asyncio.wait(running, timeout=self.settings.shutdown_grace if grace is None else grace)
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        if self._maintenance:
+            self._maintenance.cancel()
+            await asyncio.gather(self._maintenance, return_exceptions=True)
+        self._workers, self._maintenance = [], None
+
+    # Requests
+
+    def generator_for(self, name: str | None) -> tuple[str, Generator]:
+        chosen = name or self.settings.figurebot_generator
+        if chosen not in self.generators:
+            raise UserFacingError(f"There is no generator called '{chosen}' here.")
+        return chosen, self.generators[chosen]
+
+    async def _check_consent(self, requester: Requester, name: str, generator: Generator) -> None:
+        if not generator.sends_photo_off_machine:
+            return
+        version = self.settings.privacy_notice_version
+        accepted = await self.store.consent_version(requester.platform, requester.user_id)
+        if accepted is None or accepted < version:
+            raise ConsentRequired(privacy_notice(name, True, self.settings), version)
+
+    async def accept_privacy(self, requester: Requester) -> None:
+        """Record that the user accepted the current privacy notice."""
+        version = self.settings.privacy_notice_version
+        await self.store.accept_consent(requester.platform, requester.user_id, version, self.clock())
+        log_event(
+            log, "consent.accepted", platform=requester.platform, user=requester.user_id, version=version
+        )
+
+    def _quota(self, generator: Generator, who: str) -> int:
+        configured = (
+            self.settings.daily_quota_per_user if who == "user" else self.settings.daily_quota_per_chat
+        )
+        if configured is not None:
+            return configured
+        return generator.daily_quota_per_user if who == "user" else generator.daily_quota_per_chat
+
+    async def _check_limits(self, requester: Requester, name: str, generator: Generator) -> None:
+        active_limit = self.settings.max_active_jobs_per_user
+        if active_limit:
+            active = await self.store.count_jobs(
+                requester.platform, user_id=requester.user_id, statuses=ACTIVE
+            )
+            if active >= active_limit:
+                raise LimitReached(
+                    f"You already have {active} figure{'s' if active != 1 else ''} in the works; "
+                    f"the limit is {active_limit}. Wait for one to finish, or cancel one."
+                )
+        day_start, resets_in = _until_midnight(self.clock())
+        checks = (
+            ("user", {"user_id": requester.user_id}, "You have"),
+            ("chat", {"scope": requester.scope}, "This chat has"),
+        )
+        for who, where, subject in checks:
+            quota = self._quota(generator, who)
+            used = await self.store.count_jobs(requester.platform, since=day_start, generator=name, **where)
+            if used >= quota:
+                raise LimitReached(
+                    f"{subject} made {used} figures today; the daily limit is {quota}. "
+                    f"It resets in {resets_in} (midnight UTC)."
+                )
+
+    async def submit(
+        self, requester: Requester, photo: Photo, spec: FigureSpec, generator: str | None = None
+    ) -> Submitted:
+        """Queue a figure of ``photo``; its id and queue position. Raises a user-facing error when refused."""
+        name, chosen = self.generator_for(generator)
+        await self._check_consent(requester, name, chosen)
+        await self._check_limits(requester, name, chosen)
+        data = await asyncio.to_thread(photo.encode, "JPEG")
+        photo_id = await self.store.add_photo(requester.platform, requester.user_id, data, self.clock())
+        return await self._enqueue(requester, spec, name, photo_id)
+
+    async def reroll(self, job_id: str, requester: Requester, spec: FigureSpec | None = None) -> Submitted:
+        """Make another figure from the photo of ``job_id`` (same spec unless a new one is given)."""
+        job = await self.own_job(job_id, requester)
+        if job.photo_id is None or await self.store.photo_bytes(job.photo_id) is None:
+            raise UserFacingError(expired_message(self.settings))
+        chosen = self.generators.get(job.generator)
+        if chosen is None:
+            raise UserFacingError(f"There is no generator called '{job.generator}' here.")
+        await self._check_consent(requester, job.generator, chosen)
+        await self._check_limits(requester, job.generator, chosen)
+        await self.store.set_photo_expiry(job.photo_id, None)
+        return await self._enqueue(requester, spec or job.spec, job.generator, job.photo_id, parent_id=job.id)
+
+    async def _enqueue(
+        self,
+        requester: Requester,
+        spec: FigureSpec,
+        generator: str,
+        photo_id: str,
+        parent_id: str | None = None,
+    ) -> Submitted:
+        job_id = await self.store.add_job(requester, spec, generator, photo_id, self.clock(), parent_id)
+        position = await self.position(job_id) or 1
+        log_event(
+            log,
+            "job.queued",
+            job=job_id,
+            platform=requester.platform,
+            user=requester.user_id,
+            generator=generator,
+            position=position,
+        )
+        job = await self.store.job(job_id)
+        if job is not None:
+            await self._emit(JobEvent(EventKind.QUEUED, job, position=position))
+        self._work.set()
+        return Submitted(job_id, position)
+
+    async def own_job(self, job_id: str, requester: Requester) -> Job:
+        """The job if it exists and belongs to ``requester``; otherwise a user-facing error."""
+        job = await self.store.job(job_id)
+        if job is None or (job.requester.platform, job.requester.user_id) != (
+            requester.platform,
+            requester.user_id,
+        ):
+            raise JobNotFound("I can't find that figure among yours.")
+        return job
+
+    async def position(self, job_id: str) -> int | None:
+        """1 for the next job to start; ``None`` when the job is not waiting."""
+        for index, row in enumerate(await self.store.queue(), start=1):
+            if row.id == job_id:
+                return index
+        return None
+
+    async def cancel(self, job_id: str, requester: Requester) -> Job:
+        """Cancel a queued or running job of ``requester``; the job as it was. Finished jobs stay."""
+        job = await self.own_job(job_id, requester)
+        now = self.clock()
+        if not await self.store.transition(job.id, ACTIVE, status=Status.CANCELLED, finished_at=now):
+            raise UserFacingError("That figure is already finished, so there is nothing to cancel.")
+        self._cancelled.add(job.id)
+        task = self._tasks.get(job.id)
+        if task is not None:
+            task.cancel()
+        await self._release_photo(job.photo_id)
+        log_event(log, "job.cancelled", job=job.id)
+        await self._emit(JobEvent(EventKind.CANCELLED, job))
+        return job
+
+    async def forget(self, requester: Requester) -> dict[str, int]:
+        """Cancel the user's jobs and delete everything stored about them; counts per kind."""
+        for job in await self.store.active_jobs(requester.platform, requester.user_id):
+            self._cancelled.add(job.id)
+            task = self._tasks.get(job.id)
+            if task is not None:
+                task.cancel()
+        counts = await self.store.forget(requester.platform, requester.user_id)
+        log_event(log, "user.forgotten", platform=requester.platform, **counts)
+        return counts
+
+    async def purge(self) -> dict[str, int]:
+        """Delete photos and figures past their retention, and old finished jobs."""
+        counts = await self.store.purge(self.clock(), self.settings.figure_retention)
+        if any(counts.values()):
+            log_event(log, "purge", **counts)
+        return counts
+
+    # Work
+
+    async def _worker(self) -> None:
+        while not self._stopping:
+            try:
+                claimed = await self._claim()
+                if claimed is not None:
+                    await self._run(*claimed)
+                    continue
+            except Exception:  # a store hiccup must not end the worker; the job stays in the store
+                log.exception("worker step failed")
+            self._work.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):  # also wakes for retries whose backoff has passed
+                    await self._work.wait()
+
+    async def _claim(self) -> tuple[Job, bytes | None] | None:
+        """Take the next job in fair order whose generator has room (and its photo); mark it running."""
+        async with self._claim_lock:
+            free = [name for name, count in self._claimed.items() if count < 2 * self._concurrency(name)]
+            if self._stopping or not free:
+                return None
+            claimed = await self.store.claim_next(free, self.clock())
+            if claimed is not None:
+                self._claimed[claimed[0].generator] += 1
+            return claimed
+
+    async def _run(self, job: Job, photo_data: bytes | None) -> None:
+        task = asyncio.create_task(self._generate(job, photo_data))
+        self._tasks[job.id] = task
+        try:
+            image = await task
+        except asyncio.CancelledError:
+            await self._interrupted(job)
+            return
+        except Transient as error:
+            await self._retry_or_fail(job, error)
+            return
+        except TimeoutError:
+            await self._retry_or_fail(job, Transient(TOO_SLOW))
+            return
+        except Misconfigured as error:
+            log.error(
+                "generator misconfigured: %s",
+                error.message,
+                extra={"job": job.id, "generator": job.generator},
+            )
+            await self._fail(job, UNAVAILABLE)
+            return
+        except (Refused, BadInput, UserFacingError) as error:
+            await self._fail(job, error.message)
+            return
+        except Exception:
+            log.exception("job crashed", extra={"job": job.id})
+            await self._fail(job, BROKEN)
+            return
+        finally:
+            self._tasks.pop(job.id, None)
+            self._claimed[job.generator] -= 1
+            self._work.set()
+        await self._finish(job, image)
+
+    async def _generate(self, job: Job, data: bytes | None) -> Image.Image:
+        if data is None:
+            raise UserFacingError(expired_message(self.settings))
+        photo = await asyncio.to_thread(Photo.from_stored, data)
+
+        async def progress(update: Progress) -> None:
+            await self._emit(
+                JobEvent(
+                    EventKind.PROGRESS,
+                    job,
+                    fraction=update.fraction,
+                    stage=update.stage,
+                    preview=update.preview,
+                )
+            )
+
+        async with self._painting[job.generator]:
+            log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
+            await self._emit(JobEvent(EventKind.STARTED, job))
+            async with asyncio.timeout(self.settings.job_timeout):
+                return await self.generators[job.generator].generate(photo, job.spec, progress)
+
+    async def _interrupted(self, job: Job) -> None:
+        """The generation was cancelled: by the user (already marked), a forget, or shutdown (requeue)."""
+        if job.id in self._cancelled:
+            self._cancelled.discard(job.id)
+            return
+        await self.store.transition(
+            job.id,
+            [Status.RUNNING],
+            status=Status.QUEUED,
+            started_at=None,
+            attempts=jobs_table.c.attempts - 1,
+        )
+        log_event(log, "job.requeued", job=job.id, reason="shutdown")
+
+    async def _retry_or_fail(self, job: Job, error: Transient) -> None:
+        if job.attempts >= self.settings.max_attempts:
+            await self._fail(job, BUSY)
+            return
+        delay = max(error.retry_after or 0.0, self.settings.retry_base_delay * 2 ** (job.attempts - 1))
+        retried = await self.store.transition(
+            job.id, [Status.RUNNING], status=Status.QUEUED, not_before=self.clock() + delay, started_at=None
+        )
+        if retried:
+            log_event(
+                log,
+                "job.retry",
+                job=job.id,
+                attempt=job.attempts,
+                delay=round(delay, 2),
+                reason=error.message,
+            )
+            self._work.set()
+
+    async def _fail(self, job: Job, reason: str) -> None:
+        now = self.clock()
+        if await self.store.transition(
+            job.id, [Status.RUNNING], status=Status.FAILED, error=reason, finished_at=now
+        ):
+            log_event(log, "job.failed", job=job.id, reason=reason)
+            await self._release_photo(job.photo_id)
+            await self._deliver(job.id)
+
+    async def _finish(self, job: Job, image: Image.Image) -> None:
+        fmt = self.settings.figure_format
+        data = await asyncio.to_thread(encode_figure, image, fmt)
+        now = self.clock()
+        retention = self.settings.figure_retention
+        photo_expiry = now + self.settings.photo_retention if self.settings.photo_retention else None
+        done = await self.store.finish_job(
+            job, data, fmt, now, now + retention if retention else None, photo_expiry
+        )
+        if done is None:  # cancelled or forgotten while the last step ran
+            return
+        log_event(log, "job.done", job=job.id, bytes=len(data))
+        await self._deliver(done.id, JobEvent(EventKind.DONE, done, figure=data, figure_format=fmt))
+
+    async def _release_photo(self, photo_id: str | None) -> None:
+        """Start the photo's retention clock once no waiting job needs it."""
+        if photo_id:
+            retention = self.settings.photo_retention
+            await self.store.release_photo(photo_id, self.clock() + retention if retention else None)
+
+    # Delivery
+
+    async def _emit(self, event: JobEvent) -> None:
+        handler = self._subscribers.get(event.job.requester.platform)
+        if handler is None:
+            return
+        try:
+            await handler(event)
+        except Exception:
+            log.exception("event handler failed", extra={"job": event.job.id, "event": event.kind.value})
+
+    async def _deliver(self, job_id: str, ready: JobEvent | None = None) -> bool:
+        """Hand a finished job to its platform once; mark it delivered only after the handler succeeded.
+
+        ``ready`` is the event when the caller has it in hand; otherwise it is rebuilt from the store.
+        """
+        if job_id in self._delivering:
+            return False
+        self._delivering.add(job_id)
+        try:
+            job = ready.job if ready else await self.store.job(job_id)
+            handler = self._subscribers.get(job.requester.platform) if job else None
+            if job is None or handler is None or job.delivered_at is not None:
+                return False
+            event = ready or await self._final_event(job)
+            if event is None:
+                return False
+            try:
+                await handler(event)
+            except Exception:
+                log.exception("delivery failed; will retry", extra={"job": job.id})
+                return False
+            await self.store.mark_delivered(job.id, self.clock())
+            log_event(log, "job.delivered", job=job.id, status=job.status.value)
+            await self._after_delivery(job)
+            return True
+        finally:
+            self._delivering.discard(job_id)
+
+    async def _final_event(self, job: Job) -> JobEvent | None:
+        """The done or failed event of a finished job, from the store."""
+        if job.status is Status.DONE and job.figure_id:
+            stored = await self.store.figure(job.figure_id)
+            if stored is None:
+                return None
+            return JobEvent(EventKind.DONE, job, figure=stored[0], figure_format=stored[1])
+        return JobEvent(EventKind.FAILED, job, reason=job.error)
+
+    async def _after_delivery(self, job: Job) -> None:
+        """Retention 0 means: gone as soon as the chat has it."""
+        if self.settings.figure_retention == 0 and job.figure_id:
+            await self.store.delete_figure(job.figure_id)
+        if (
+            self.settings.photo_retention == 0
+            and job.photo_id
+            and not await self.store.photo_in_use(job.photo_id)
+        ):
+            await self.store.delete_photo(job.photo_id)
+        if self.settings.figure_retention == 0 or self.settings.photo_retention == 0:
+            await self.store.checkpoint()
+
+    async def redeliver(self) -> int:
+        """Deliver finished jobs that have not reached their chat (after a crash or a platform outage)."""
+        delivered = 0
+        for job in await self.store.undelivered():
+            delivered += await self._deliver(job.id)
+        return delivered
+
+    async def _maintain(self) -> None:
+        """Retry pending deliveries often; purge expired data every ``PURGE_INTERVAL``."""
+        last_purge = self.clock()
+        while not self._stopping:
+            await asyncio.sleep(min(15.0, self.settings.purge_interval or 15.0))
+            try:
+                await self.redeliver()
+                if self.clock() - last_purge >= self.settings.purge_interval:
+                    last_purge = self.clock()
+                    await self.purge()
+            except Exception:
+                log.exception("maintenance failed")

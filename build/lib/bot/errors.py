@@ -1,0 +1,12 @@
+"""Errors whose message is written for the person in the chat, never a traceback."""
+
+
+class UserFacingError(Exception):
+    """An error whose ``str()`` is a complete, friendly sentence a chat user can read."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

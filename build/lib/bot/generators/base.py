@@ -1,0 +1,63 @@
+"""The Generator protocol and the typed errors the engine maps to retries or messages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from PIL import Image
+
+from bot.errors import UserFacingError
+from bot.intake import Photo
+from bot.spec import FigureSpec
+
+
+class GeneratorError(UserFacingError):
+    """Base of every error a generator raises; the message is safe to show a user."""
+
+
+class Refused(GeneratorError):
+    """The request breaks a content rule; never retried."""
+
+
+class BadInput(GeneratorError):
+    """The photo or text cannot be used; never retried."""
+
+
+class Transient(GeneratorError):
+    """A passing failure (rate limit, timeout, 5xx); retried with backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Misconfigured(GeneratorError):
+    """The operator must fix something (key, quota, model); never retried."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a generation has come, with an optional preview image."""
+
+    fraction: float
+    stage: str
+    preview: Image.Image | None = None
+
+
+ProgressCallback = Callable[[Progress], Awaitable[None]]
+
+
+class Generator(Protocol):
+    """Turns a photo and a spec into a finished, boxed figure image."""
+
+    name: str
+    sends_photo_off_machine: bool
+    concurrency: int | None  # jobs at once; None: the engine's setting
+    daily_quota_per_user: int
+    daily_quota_per_chat: int
+
+    async def generate(
+        self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
+    ) -> Image.Image: ...

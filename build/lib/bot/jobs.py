@@ -1,0 +1,115 @@
+"""Who asked, what they asked for, and what happened to it: the vocabulary shared by engine and adapters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from PIL import Image
+
+from bot.spec import FigureSpec
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked: the platform, the user, the chat it came from and (Discord) the guild."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    guild_id: str | None = None
+
+    @property
+    def scope(self) -> str:
+        """The chat or guild whose shared quota this request counts against."""
+        return self.guild_id or self.chat_id
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+FINISHED = (Status.DONE, Status.FAILED)
+
+
+def spec_to_json(spec: FigureSpec) -> str:
+    return json.dumps(asdict(spec), ensure_ascii=False)
+
+
+def spec_from_json(text: str) -> FigureSpec:
+    data: dict[str, Any] = json.loads(text)
+    data["accessories"] = tuple(data.get("accessories", ()))
+    return FigureSpec(**data)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One request's life, as stored."""
+
+    id: str
+    requester: Requester
+    spec: FigureSpec
+    generator: str
+    status: Status
+    attempts: int
+    photo_id: str | None
+    parent_id: str | None
+    error: str | None
+    figure_id: str | None
+    created_at: float
+    not_before: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    delivered_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Job:
+        """A job from a ``jobs`` table row."""
+        return cls(
+            id=row.id,
+            requester=Requester(row.platform, row.user_id, row.chat_id, row.guild_id),
+            spec=spec_from_json(row.spec),
+            generator=row.generator,
+            status=Status(row.status),
+            attempts=row.attempts,
+            photo_id=row.photo_id,
+            parent_id=row.parent_id,
+            error=row.error,
+            figure_id=row.figure_id,
+            created_at=row.created_at,
+            not_before=row.not_before,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            delivered_at=row.delivered_at,
+        )
+
+
+class EventKind(StrEnum):
+    QUEUED = "queued"
+    STARTED = "started"
+    PROGRESS = "progress"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Something that happened to a job, for the adapter of its platform to tell the chat."""
+
+    kind: EventKind
+    job: Job
+    position: int | None = None
+    fraction: float | None = None
+    stage: str | None = None
+    preview: Image.Image | None = field(default=None, repr=False)
+    figure: bytes | None = field(default=None, repr=False)
+    figure_format: str | None = None
+    reason: str | None = None

@@ -1,0 +1,35 @@
+"""Encoding a finished figure into a file that every chat platform accepts."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+FORMATS = ("png", "jpeg", "webp")
+MAX_OUTPUT_BYTES = 10 * 1024 * 1024
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "png":
+        image.save(buffer, "PNG", compress_level=3)
+    elif fmt == "jpeg":
+        image.save(buffer, "JPEG", quality=92, optimize=False, subsampling="4:2:0")
+    elif fmt == "webp":
+        image.save(buffer, "WEBP", quality=90, method=4)
+    else:
+        raise ValueError(f"unknown figure format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return buffer.getvalue()
+
+
+def encode_figure(image: Image.Image, fmt: str = "png") -> bytes:
+    """``image`` as PNG, JPEG or WebP bytes, always under 10 MB (scaled down if ever needed)."""
+    data = _encode(image, fmt)
+    while len(data) > MAX_OUTPUT_BYTES:
+        scale = (MAX_OUTPUT_BYTES / len(data)) ** 0.5 * 0.95
+        image = image.resize(
+            (round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS
+        )
+        data = _encode(image, fmt)
+    return data

@@ -1,0 +1,109 @@
+"""Privacy at rest: the photo key, encryption of stored images, the notice users consent to."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from bot.config import Settings
+from bot.errors import UserFacingError
+from bot.logs import log_event
+
+log = logging.getLogger("figurebot.privacy")
+KEY_FILE = "secret.key"
+
+
+class ConsentRequired(UserFacingError):
+    """The generator sends photos off this machine and the user has not accepted the current notice."""
+
+    def __init__(self, notice: str, version: int) -> None:
+        super().__init__(notice)
+        self.version = version
+
+
+class Vault:
+    """Encrypts photo and figure bytes before they reach the store (Fernet: AES-128-CBC + HMAC)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    def seal(self, data: bytes) -> bytes:
+        return self._fernet.encrypt(data)
+
+    def open(self, token: bytes) -> bytes:
+        """The plain bytes; a wrong key or tampered data raises ``ValueError`` without the key in it."""
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken:
+            raise ValueError("stored data could not be decrypted with FIGUREBOT_SECRET_KEY") from None
+
+
+def load_key(settings: Settings) -> bytes:
+    """``FIGUREBOT_SECRET_KEY``, or the key file in the data folder, created (mode 0600) on first start."""
+    if settings.figurebot_secret_key is not None:
+        key = settings.figurebot_secret_key.get_secret_value().encode()
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ValueError(
+                "FIGUREBOT_SECRET_KEY is not a valid key; make one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from None
+        return key
+    path = Path(settings.figurebot_data_dir) / KEY_FILE
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key)
+    log_event(log, "key.created", logging.WARNING, file=str(path), note="back it up; it is never printed")
+    return key
+
+
+def duration_words(seconds: float) -> str:
+    """``3600`` → "1 hour", ``2592000`` → "30 days"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{int(seconds)} seconds"
+
+
+def retention_text(settings: Settings) -> str:
+    """How long photos and figures are kept, in words."""
+    photo = (
+        "deleted as soon as your figure is delivered"
+        if settings.photo_retention == 0
+        else f"kept for {duration_words(settings.photo_retention)} after your last figure, so re-rolls work"
+    )
+    figure = (
+        "deleted once delivered"
+        if settings.figure_retention == 0
+        else f"kept for {duration_words(settings.figure_retention)}"
+    )
+    return f"Your photo is {photo}; finished figures are {figure}."
+
+
+def privacy_notice(generator: str, sends_off_machine: bool, settings: Settings) -> str:
+    """The notice shown before a first photo: who sees it, how long it is kept, how to delete it."""
+    where = (
+        f"Your photo is sent to the {generator} image service to paint your figure."
+        if sends_off_machine
+        else "Your photo never leaves this server: figures are painted here."
+    )
+    return (
+        f"Privacy notice (version {settings.privacy_notice_version}). {where} "
+        "Location and camera details are removed the moment it arrives, and it is stored encrypted. "
+        f"{retention_text(settings)} Use /forget at any time to delete everything about you."
+    )
+
+
+def expired_message(settings: Settings) -> str:
+    """What a user is told when a re-roll needs a photo that retention already deleted."""
+    kept = duration_words(settings.photo_retention) if settings.photo_retention else "no time"
+    return f"That photo has expired: photos are kept {kept} after their last figure. Send it again."

@@ -1,0 +1,1 @@
+"""Durable state: SQLAlchemy Core tables on aiosqlite (portable SQL, Postgres later), migrated by Alembic."""

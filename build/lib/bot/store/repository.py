@@ -1,0 +1,436 @@
+"""The store: every query figurebot makes, on SQLAlchemy Core (portable SQL), with images encrypted."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.jobs import ACTIVE, Job, Requester, Status, spec_to_json
+from bot.privacy import Vault
+from bot.spec import FigureSpec
+from bot.store.database import create_engine, migrate
+from bot.store.tables import consents, figures, jobs, photos, user_settings
+
+
+def new_id() -> str:
+    """A short random id: unguessable enough for button data, short enough for 64-byte limits."""
+    return uuid.uuid4().hex[:16]
+
+
+def _served_order(ranked: Any) -> tuple[Any, ...]:
+    """Round-robin order of the ranked queue: turn, least recently served, then oldest."""
+    return ranked.c.turn, ranked.c.last_started, ranked.c.created_at, ranked.c.id
+
+
+def _next_job_statement() -> Any:
+    """The job to start next, built once (parameters ``generators`` and ``now``).
+
+    Only each requester's oldest startable job can be next, so one job per requester is ranked:
+    fewest running jobs first, then whoever was served least recently, then the oldest.
+    """
+    generators = bindparam("generators", expanding=True)
+    startable = (
+        select(jobs.c.platform, jobs.c.user_id, func.min(jobs.c.created_at).label("first"))
+        .where(
+            jobs.c.status == Status.QUEUED,
+            jobs.c.generator.in_(generators),
+            or_(jobs.c.not_before.is_(None), jobs.c.not_before <= bindparam("now")),
+        )
+        .group_by(jobs.c.platform, jobs.c.user_id)
+        .subquery()
+    )
+    mine = jobs.alias("mine")
+    same_owner = and_(mine.c.platform == startable.c.platform, mine.c.user_id == startable.c.user_id)
+    running = select(func.count()).where(same_owner, mine.c.status == Status.RUNNING).scalar_subquery()
+    last_started = select(func.coalesce(func.max(mine.c.started_at), 0)).where(same_owner).scalar_subquery()
+    first_of_each = and_(
+        jobs.c.platform == startable.c.platform,
+        jobs.c.user_id == startable.c.user_id,
+        jobs.c.created_at == startable.c.first,
+    )
+    return (
+        select(jobs.c.id)
+        .join(startable, first_of_each)
+        .where(jobs.c.status == Status.QUEUED, jobs.c.generator.in_(generators))
+        .order_by(running, last_started, jobs.c.created_at, jobs.c.id)
+        .limit(1)
+    )
+
+
+_NEXT_JOB = _next_job_statement()
+# The statements of every job's path, built once: only their parameters change.
+_CLAIM = (
+    update(jobs)
+    .where(jobs.c.id == _NEXT_JOB.scalar_subquery(), jobs.c.status == Status.QUEUED)
+    .values(status=Status.RUNNING, started_at=bindparam("now"), attempts=jobs.c.attempts + 1)
+    .returning(*jobs.c)
+)
+_PHOTO_DATA = select(photos.c.data).where(photos.c.id == bindparam("photo_id"))
+_FINISH = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("job_id"), jobs.c.status == Status.RUNNING)
+    .values(status=Status.DONE, figure_id=bindparam("figure_id"), finished_at=bindparam("now"))
+)
+_RELEASE = (
+    update(photos)
+    .where(
+        photos.c.id == bindparam("photo_id"),
+        ~select(jobs.c.id)
+        .where(jobs.c.photo_id == bindparam("photo_id"), jobs.c.status.in_(list(ACTIVE)))
+        .exists(),
+    )
+    .values(expires_at=bindparam("expires_at"))
+)
+_DELIVERED = update(jobs).where(jobs.c.id == bindparam("job_id")).values(delivered_at=bindparam("now"))
+
+
+def _owner(table: Any, platform: str, user_id: str) -> Any:
+    return and_(table.c.platform == platform, table.c.user_id == user_id)
+
+
+class Store:
+    """Durable state behind the engine. Photos and figures are sealed by the vault before they are written."""
+
+    def __init__(self, engine: AsyncEngine, vault: Vault) -> None:
+        self.engine = engine
+        self.vault = vault
+        self._writing = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. Writers take turns here rather than in SQLite's busy-wait, which sleeps."""
+        async with self._writing, self.engine.begin() as connection:
+            yield connection
+
+    @classmethod
+    async def open(cls, url: str, vault: Vault) -> Store:
+        """Connect to ``url`` and apply any pending migrations."""
+        engine = create_engine(url)
+        await migrate(engine)
+        return cls(engine, vault)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def _execute(self, statement: Any) -> Any:
+        async with self._transaction() as connection:
+            return await connection.execute(statement)
+
+    async def _rows(self, statement: Any, parameters: dict[str, Any] | None = None) -> list[Any]:
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(statement, parameters)).all())
+
+    # Photos
+
+    async def add_photo(self, platform: str, user_id: str, data: bytes, now: float) -> str:
+        photo_id = new_id()
+        sealed = self.vault.seal(data)
+        await self._execute(
+            insert(photos).values(
+                id=photo_id, platform=platform, user_id=user_id, data=sealed, created_at=now
+            )
+        )
+        return photo_id
+
+    async def photo_bytes(self, photo_id: str) -> bytes | None:
+        rows = await self._rows(select(photos.c.data).where(photos.c.id == photo_id))
+        return self.vault.open(rows[0].data) if rows else None
+
+    async def set_photo_expiry(self, photo_id: str, expires_at: float | None) -> None:
+        """Keep the photo until ``expires_at`` (``None``: while a job needs it)."""
+        await self._execute(update(photos).where(photos.c.id == photo_id).values(expires_at=expires_at))
+
+    async def delete_photo(self, photo_id: str) -> None:
+        await self._execute(delete(photos).where(photos.c.id == photo_id))
+
+    # Jobs
+
+    async def add_job(
+        self,
+        requester: Requester,
+        spec: FigureSpec,
+        generator: str,
+        photo_id: str,
+        now: float,
+        parent_id: str | None = None,
+    ) -> str:
+        job_id = new_id()
+        await self._execute(
+            insert(jobs).values(
+                id=job_id,
+                platform=requester.platform,
+                user_id=requester.user_id,
+                chat_id=requester.chat_id,
+                guild_id=requester.guild_id,
+                photo_id=photo_id,
+                parent_id=parent_id,
+                spec=spec_to_json(spec),
+                generator=generator,
+                status=Status.QUEUED,
+                attempts=0,
+                created_at=now,
+            )
+        )
+        return job_id
+
+    async def job(self, job_id: str) -> Job | None:
+        rows = await self._rows(select(jobs).where(jobs.c.id == job_id))
+        return Job.from_row(rows[0]) if rows else None
+
+    async def update_job(self, job_id: str, **values: Any) -> None:
+        await self._execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+    async def transition(self, job_id: str, from_statuses: Iterable[Status], **values: Any) -> bool:
+        """Change a job only if it is still in one of ``from_statuses``; whether it changed."""
+        result = await self._execute(
+            update(jobs).where(jobs.c.id == job_id, jobs.c.status.in_(list(from_statuses))).values(**values)
+        )
+        return result.rowcount == 1
+
+    def _ranked_queue(self) -> Any:
+        """Queued jobs ranked for round-robin service: every requester's next job before anyone's second.
+
+        A requester's running jobs count as turns already taken, and between equal turns whoever was
+        served least recently goes first, so one user's twenty jobs never hold up another's one.
+        """
+        served = (
+            select(
+                jobs.c.platform,
+                jobs.c.user_id,
+                func.sum(case((jobs.c.status == Status.RUNNING, 1), else_=0)).label("running"),
+                func.max(jobs.c.started_at).label("last_started"),
+            )
+            .group_by(jobs.c.platform, jobs.c.user_id)
+            .subquery()
+        )
+        turn = func.row_number().over(
+            partition_by=(jobs.c.platform, jobs.c.user_id), order_by=(jobs.c.created_at, jobs.c.id)
+        ) + func.coalesce(served.c.running, 0)
+        owner = and_(served.c.platform == jobs.c.platform, served.c.user_id == jobs.c.user_id)
+        ranked = (
+            select(
+                jobs.c.id,
+                jobs.c.generator,
+                jobs.c.not_before,
+                jobs.c.created_at,
+                turn.label("turn"),
+                func.coalesce(served.c.last_started, 0).label("last_started"),
+            )
+            .select_from(jobs.join(served, owner))
+            .where(jobs.c.status == Status.QUEUED)
+            .subquery()
+        )
+        return ranked
+
+    async def queue(self) -> list[Any]:
+        """Queued jobs (id, generator, not_before) in the order they will be served."""
+        ranked = self._ranked_queue()
+        return await self._rows(select(ranked).order_by(*_served_order(ranked)))
+
+    async def claim_next(self, generators: list[str], now: float) -> tuple[Job, bytes | None] | None:
+        """Mark the next job (round-robin, one of ``generators``, startable at ``now``) running.
+
+        Returns the job and its photo's bytes (``None`` once purged), or ``None`` when nothing can start.
+        """
+        async with self._transaction() as connection:
+            row = (await connection.execute(_CLAIM, {"generators": generators, "now": now})).first()
+            if row is None:
+                return None
+            photo = None
+            if row.photo_id:
+                photo = (await connection.execute(_PHOTO_DATA, {"photo_id": row.photo_id})).scalar()
+        return Job.from_row(row), self.vault.open(photo) if photo is not None else None
+
+    async def finish_job(
+        self,
+        job: Job,
+        data: bytes,
+        fmt: str,
+        now: float,
+        figure_expiry: float | None,
+        photo_expiry: float | None,
+    ) -> Job | None:
+        """Store the figure, mark the job done and start the photo's retention clock, all at once.
+
+        ``None`` (and nothing stored) when the job is no longer running: it was cancelled or forgotten.
+        """
+        figure_id = new_id()
+        sealed = self.vault.seal(data)
+        owner = job.requester
+        async with self._transaction() as connection:
+            done = await connection.execute(_FINISH, {"job_id": job.id, "figure_id": figure_id, "now": now})
+            if done.rowcount != 1:
+                return None
+            figure = {
+                "id": figure_id,
+                "platform": owner.platform,
+                "user_id": owner.user_id,
+                "job_id": job.id,
+                "data": sealed,
+                "format": fmt,
+                "created_at": now,
+                "expires_at": figure_expiry,
+            }
+            await connection.execute(insert(figures), figure)
+            if job.photo_id:
+                await connection.execute(_RELEASE, {"photo_id": job.photo_id, "expires_at": photo_expiry})
+        return replace(job, status=Status.DONE, figure_id=figure_id, finished_at=now)
+
+    async def release_photo(self, photo_id: str, expires_at: float | None) -> None:
+        """Start the photo's retention clock (``expires_at``), unless a waiting job still needs it."""
+        async with self._transaction() as connection:
+            await connection.execute(_RELEASE, {"photo_id": photo_id, "expires_at": expires_at})
+
+    async def mark_delivered(self, job_id: str, now: float) -> None:
+        async with self._transaction() as connection:
+            await connection.execute(_DELIVERED, {"job_id": job_id, "now": now})
+
+    async def count_jobs(
+        self,
+        platform: str,
+        *,
+        user_id: str | None = None,
+        scope: str | None = None,
+        statuses: Iterable[Status] | None = None,
+        since: float | None = None,
+        generator: str | None = None,
+    ) -> int:
+        """How many jobs match: of a user, or of a chat/guild ``scope``; by status, age and generator."""
+        query = select(func.count()).select_from(jobs).where(jobs.c.platform == platform)
+        if user_id is not None:
+            query = query.where(jobs.c.user_id == user_id)
+        if scope is not None:
+            query = query.where(
+                or_(jobs.c.guild_id == scope, and_(jobs.c.guild_id.is_(None), jobs.c.chat_id == scope))
+            )
+        if statuses is not None:
+            query = query.where(jobs.c.status.in_(list(statuses)))
+        if since is not None:
+            query = query.where(jobs.c.created_at >= since)
+        if generator is not None:
+            query = query.where(jobs.c.generator == generator)
+        return (await self._rows(query))[0][0]
+
+    async def active_jobs(self, platform: str, user_id: str) -> list[Job]:
+        rows = await self._rows(
+            select(jobs)
+            .where(_owner(jobs, platform, user_id), jobs.c.status.in_(list(ACTIVE)))
+            .order_by(jobs.c.created_at)
+        )
+        return [Job.from_row(row) for row in rows]
+
+    async def latest_job(self, platform: str, user_id: str) -> Job | None:
+        rows = await self._rows(
+            select(jobs).where(_owner(jobs, platform, user_id)).order_by(jobs.c.created_at.desc()).limit(1)
+        )
+        return Job.from_row(rows[0]) if rows else None
+
+    async def requeue_running(self) -> int:
+        """Put back jobs that were running when the process stopped; how many."""
+        result = await self._execute(
+            update(jobs).where(jobs.c.status == Status.RUNNING).values(status=Status.QUEUED, started_at=None)
+        )
+        return result.rowcount
+
+    async def undelivered(self) -> list[Job]:
+        """Finished jobs whose result has not reached the chat yet."""
+        rows = await self._rows(
+            select(jobs)
+            .where(jobs.c.status.in_([Status.DONE, Status.FAILED]), jobs.c.delivered_at.is_(None))
+            .order_by(jobs.c.finished_at)
+        )
+        return [Job.from_row(row) for row in rows]
+
+    async def photo_in_use(self, photo_id: str) -> bool:
+        """Whether any queued or running job still needs the photo."""
+        query = (
+            select(func.count())
+            .select_from(jobs)
+            .where(jobs.c.photo_id == photo_id, jobs.c.status.in_(list(ACTIVE)))
+        )
+        return (await self._rows(query))[0][0] > 0
+
+    # Figures
+
+    async def figure(self, figure_id: str) -> tuple[bytes, str] | None:
+        rows = await self._rows(select(figures.c.data, figures.c.format).where(figures.c.id == figure_id))
+        return (self.vault.open(rows[0].data), rows[0].format) if rows else None
+
+    async def delete_figure(self, figure_id: str) -> None:
+        await self._execute(delete(figures).where(figures.c.id == figure_id))
+
+    # Consent and settings
+
+    async def consent_version(self, platform: str, user_id: str) -> int | None:
+        rows = await self._rows(select(consents.c.version).where(_owner(consents, platform, user_id)))
+        return rows[0].version if rows else None
+
+    async def accept_consent(self, platform: str, user_id: str, version: int, now: float) -> None:
+        async with self._transaction() as connection:
+            await connection.execute(delete(consents).where(_owner(consents, platform, user_id)))
+            await connection.execute(
+                insert(consents).values(platform=platform, user_id=user_id, version=version, accepted_at=now)
+            )
+
+    async def set_user_setting(self, platform: str, user_id: str, key: str, value: str) -> None:
+        async with self._transaction() as connection:
+            where = and_(_owner(user_settings, platform, user_id), user_settings.c.key == key)
+            await connection.execute(delete(user_settings).where(where))
+            await connection.execute(
+                insert(user_settings).values(platform=platform, user_id=user_id, key=key, value=value)
+            )
+
+    async def user_setting(self, platform: str, user_id: str, key: str) -> str | None:
+        where = and_(_owner(user_settings, platform, user_id), user_settings.c.key == key)
+        rows = await self._rows(select(user_settings.c.value).where(where))
+        return rows[0].value if rows else None
+
+    # Privacy
+
+    async def forget(self, platform: str, user_id: str) -> dict[str, int]:
+        """Delete every row of the user in every personal table; counts per table."""
+        counts = {}
+        async with self._transaction() as connection:
+            for table in (photos, figures, jobs, consents, user_settings):
+                result = await connection.execute(delete(table).where(_owner(table, platform, user_id)))
+                counts[table.name] = result.rowcount
+        await self.checkpoint()
+        return counts
+
+    async def purge(self, now: float, job_retention: float) -> dict[str, int]:
+        """Delete expired photos and figures, and finished jobs older than ``job_retention``."""
+        async with self._transaction() as connection:
+            gone_photos = await connection.execute(
+                delete(photos).where(photos.c.expires_at.is_not(None), photos.c.expires_at <= now)
+            )
+            gone_figures = await connection.execute(
+                delete(figures).where(figures.c.expires_at.is_not(None), figures.c.expires_at <= now)
+            )
+            gone_jobs = await connection.execute(
+                delete(jobs).where(
+                    jobs.c.status.not_in(list(ACTIVE)),
+                    or_(jobs.c.delivered_at.is_not(None), jobs.c.status == Status.CANCELLED),
+                    jobs.c.finished_at <= now - job_retention,
+                )
+            )
+        counts = {
+            "photos": gone_photos.rowcount,
+            "figures": gone_figures.rowcount,
+            "jobs": gone_jobs.rowcount,
+        }
+        if any(counts.values()):
+            await self.checkpoint()
+        return counts
+
+    async def checkpoint(self) -> None:
+        """On SQLite, fold the write-ahead log into the file so deleted pages are overwritten there too."""
+        if self.engine.dialect.name == "sqlite":
+            async with self.engine.connect() as connection:
+                await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

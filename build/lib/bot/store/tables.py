@@ -1,0 +1,105 @@
+"""The tables. Every row holding personal data carries its requester (platform, user_id).
+
+Times are Unix seconds (floats): portable across databases and easy to compare with an injected clock.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+ID = 32
+PLATFORM = 16
+USER = 64
+
+
+def _requester() -> list[Column]:
+    return [
+        Column("platform", String(PLATFORM), nullable=False),
+        Column("user_id", String(USER), nullable=False),
+    ]
+
+
+photos = Table(
+    "photos",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    *_requester(),
+    Column("data", LargeBinary, nullable=False),  # encrypted photo bytes
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),  # null while a job still needs the photo
+    Index("ix_photos_owner", "platform", "user_id"),
+    Index("ix_photos_expires", "expires_at"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    *_requester(),
+    Column("chat_id", String(USER), nullable=False),
+    Column("guild_id", String(USER)),
+    Column("photo_id", String(ID)),  # null once the photo has been purged
+    Column("parent_id", String(ID)),  # the job this one re-rolls
+    Column("spec", Text, nullable=False),  # FigureSpec as JSON
+    Column("generator", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # queued, running, done, failed, cancelled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", Float),  # retry backoff: not to be started before this time
+    Column("error", Text),  # the reason shown to the user when it failed
+    Column("figure_id", String(ID)),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("delivered_at", Float),
+    Index("ix_jobs_status", "status", "created_at"),
+    Index("ix_jobs_queue", "status", "generator", "platform", "user_id", "created_at"),
+    Index("ix_jobs_owner", "platform", "user_id", "created_at"),
+    Index("ix_jobs_chat", "platform", "chat_id", "created_at"),
+)
+
+figures = Table(
+    "figures",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    *_requester(),
+    Column("job_id", String(ID), nullable=False),
+    Column("data", LargeBinary, nullable=False),  # encrypted image bytes
+    Column("format", String(8), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Index("ix_figures_owner", "platform", "user_id"),
+    Index("ix_figures_expires", "expires_at"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    *_requester(),
+    Column("version", Integer, nullable=False),
+    Column("accepted_at", Float, nullable=False),
+    PrimaryKeyConstraint("platform", "user_id"),
+)
+
+user_settings = Table(
+    "user_settings",
+    metadata,
+    *_requester(),
+    Column("key", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("platform", "user_id", "key"),
+)
+
+PERSONAL_TABLES = (photos, jobs, figures, consents, user_settings)

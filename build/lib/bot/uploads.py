@@ -1,0 +1,31 @@
+"""Reading a photo file from disk without trusting it: regular files only, size checked before reading."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from bot.errors import UserFacingError
+from bot.intake import IntakeLimits, PhotoRejected, describe_size
+
+
+def read_photo_file(path: Path, limits: IntakeLimits) -> bytes:
+    """The bytes of ``path``; a readable refusal for a missing, special or oversized file."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UserFacingError(f"{path} is not a regular file; give me a photo file.")
+        if info.st_size > limits.max_bytes:
+            raise PhotoRejected(
+                f"That file is {describe_size(info.st_size, round_up=True)}; "
+                f"the limit is {describe_size(limits.max_bytes, round_up=False)}."
+            )
+        with path.open("rb") as file:
+            data = file.read(limits.max_bytes + 1)
+    except OSError as error:
+        raise UserFacingError(f"I can't read {path}: {error.strerror or 'unreadable'}.") from None
+    if len(data) > limits.max_bytes:  # the file grew after we looked
+        raise PhotoRejected(
+            f"That file is over the limit of {describe_size(limits.max_bytes, round_up=False)}."
+        )
+    return data
