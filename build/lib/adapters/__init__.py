@@ -1,1 +1,0 @@
-"""Platform adapters (Discord, Telegram, console) that turn chat events into calls on the core."""

@@ -1,1 +1,0 @@
-"""figurebot core: photo intake, figure specs, generators, box art and (later) the job engine."""

@@ -1,1 +1,0 @@
-"""Durable state: SQLAlchemy Core tables on aiosqlite (portable SQL, Postgres later), migrated by Alembic."""
