@@ -83,13 +83,26 @@ def done_ids(lines: list[str]) -> list[str]:
     return [match.group(1) for line in lines if (match := DONE.match(line))]
 
 
+def chat_with_figures(data: Path, count: int, **extra: str) -> tuple[Chat, list[str]]:
+    """A chat that was asked for ``count`` figures, and their job ids in order."""
+    chat = Chat(data, **extra)
+    for i in range(count):
+        chat.send(f"/figure {PERSON} name=Figure{i} theme=astronaut")
+    chat.wait_for(lambda line: f"queued for Figure{count - 1} " in line)
+    return chat, queued_ids(chat.seen)
+
+
+def finished_by_a_fresh_chat(data: Path) -> list[str]:
+    """Start a chat with no input, which finishes what is pending and exits; the ids it delivered."""
+    chat = Chat(data, stdin=subprocess.DEVNULL)
+    assert chat.process.wait(timeout=180) == 0, chat.process.stderr.read()
+    chat.drain()
+    return done_ids(chat.seen)
+
+
 def test_sigkill_mid_work_then_restart_delivers_every_job_exactly_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = Chat(data)
-    for i in range(5):
-        first.send(f"/figure {PERSON} name=Figure{i} theme=astronaut")
-    first.wait_for(lambda line: "queued for Figure4 " in line)
-    submitted = queued_ids(first.seen)
+    first, submitted = chat_with_figures(data, 5)
     # kill while the third figure is being painted: two delivered, one in flight, two waiting
     first.wait_for(lambda line: line == f"{submitted[2]}: painting…")
     first.process.send_signal(signal.SIGKILL)
@@ -98,36 +111,23 @@ def test_sigkill_mid_work_then_restart_delivers_every_job_exactly_once(tmp_path:
     before = done_ids(first.seen)
     assert before == submitted[:2]
 
-    second = Chat(data, stdin=subprocess.DEVNULL)  # no input: finish what is pending, then exit
-    assert second.process.wait(timeout=180) == 0, second.process.stderr.read()
-    second.drain()
-    after = done_ids(second.seen)
-    delivered = Counter(before + after)
+    delivered = Counter(before + finished_by_a_fresh_chat(data))
     assert sorted(delivered) == sorted(submitted)
     assert set(delivered.values()) == {1}
-    for line in first.seen + second.seen:
-        if match := DONE.match(line):
-            assert Path(match.group(2)).read_bytes().startswith(b"\x89PNG")
+    for job in submitted:
+        assert (data / "figures" / f"{job}.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_sigterm_stops_gracefully_and_nothing_is_lost(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = Chat(data, SHUTDOWN_GRACE="10")
-    for i in range(3):
-        first.send(f"/figure {PERSON} name=Figure{i}")
-    first.wait_for(lambda line: "queued for Figure2 " in line)
-    submitted = queued_ids(first.seen)
+    first, submitted = chat_with_figures(data, 3, SHUTDOWN_GRACE="10")
     first.wait_for(lambda line: line == f"{submitted[0]}: painting…")
     first.process.send_signal(signal.SIGTERM)
     assert first.process.wait(timeout=30) == 0
     first.drain()
     before = done_ids(first.seen)
     assert submitted[0] in before  # the running job finished within the grace period and was told
-
-    second = Chat(data, stdin=subprocess.DEVNULL)
-    assert second.process.wait(timeout=180) == 0
-    second.drain()
-    delivered = Counter(before + done_ids(second.seen))
+    delivered = Counter(before + finished_by_a_fresh_chat(data))
     assert sorted(delivered) == sorted(submitted) and set(delivered.values()) == {1}
 
 
