@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.errors import UserFacingError
+from bot.errors import ConfigurationError, UserFacingError
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -180,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except ConfigurationError as error:
+        print(f"figurebot: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}" for e in error.errors()

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     privacy_notice_version: int = Field(1, ge=1)
 
     # Job engine
-    worker_concurrency: int = Field(2, ge=1, le=64)
+    worker_concurrency: int = Field(4, ge=1, le=64)
     local_concurrency: int = Field(2, ge=1, le=64)
     max_active_jobs_per_user: int = Field(2, ge=0)
     daily_quota_per_user: int | None = Field(None, ge=0)

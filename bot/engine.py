@@ -22,7 +22,6 @@ from bot.output import encode_figure
 from bot.privacy import ConsentRequired, expired_message, privacy_notice
 from bot.spec import FigureSpec
 from bot.store.repository import Store
-from bot.store.tables import jobs as jobs_table
 
 log = logging.getLogger("figurebot.engine")
 
@@ -33,6 +32,7 @@ UNAVAILABLE = (
 BUSY = "The figure service is too busy right now; please try again in a few minutes."
 BROKEN = "Something went wrong while making your figure; please try again."
 TOO_SLOW = "Making your figure took too long."
+FIGURE_EXPIRED = "Your figure could not be delivered before it expired; please make it again."
 
 
 class LimitReached(UserFacingError):
@@ -49,13 +49,13 @@ class Submitted:
     position: int
 
 
-def _until_midnight(now: float) -> tuple[float, str]:
-    """Start of the current UTC day, and how long until the next one, in words."""
+def _day_and_reset(now: float) -> tuple[str, str]:
+    """The current UTC day (``YYYY-MM-DD``), and how long until the next one, in words."""
     moment = datetime.fromtimestamp(now, UTC)
     start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     left = int((start + timedelta(days=1) - moment).total_seconds())
     hours, minutes = divmod(max(60, left) // 60, 60)
-    return start.timestamp(), f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return start.date().isoformat(), f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 class JobEngine:
@@ -81,7 +81,9 @@ class JobEngine:
         self._claim_lock = asyncio.Lock()
         self._work = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[Image.Image]] = {}
+        self._running: dict[str, Job] = {}
         self._cancelled: set[str] = set()
+        self._admission = asyncio.Lock()
         self._delivering: set[str] = set()
         self._workers: list[asyncio.Task[None]] = []
         self._maintenance: asyncio.Task[None] | None = None
@@ -101,9 +103,9 @@ class JobEngine:
 
     async def start(self) -> None:
         """Recover from a previous run, then start the workers and the maintenance loop."""
-        requeued = await self.store.requeue_running()
-        if requeued:
-            log_event(log, "jobs.requeued", count=requeued)
+        requeued, failed = await self.store.recover_running(self.settings.max_attempts, BROKEN, self.clock())
+        if requeued or failed:
+            log_event(log, "jobs.recovered", requeued=requeued, failed=failed)
         await self.purge()
         await self.redeliver()
         self._stopping = False
@@ -158,6 +160,11 @@ class JobEngine:
             return configured
         return generator.daily_quota_per_user if who == "user" else generator.daily_quota_per_chat
 
+    def _subjects(self, requester: Requester) -> dict[str, str]:
+        """Pseudonyms under which the requester's and the chat's daily usage is counted."""
+        pseudonym = self.store.vault.pseudonym
+        return {"user": pseudonym(f"user:{requester.user_id}"), "chat": pseudonym(f"chat:{requester.scope}")}
+
     async def _check_limits(self, requester: Requester, name: str, generator: Generator) -> None:
         active_limit = self.settings.max_active_jobs_per_user
         if active_limit:
@@ -169,14 +176,11 @@ class JobEngine:
                     f"You already have {active} figure{'s' if active != 1 else ''} in the works; "
                     f"the limit is {active_limit}. Wait for one to finish, or cancel one."
                 )
-        day_start, resets_in = _until_midnight(self.clock())
-        checks = (
-            ("user", {"user_id": requester.user_id}, "You have"),
-            ("chat", {"scope": requester.scope}, "This chat has"),
-        )
-        for who, where, subject in checks:
+        day, resets_in = _day_and_reset(self.clock())
+        subjects = self._subjects(requester)
+        for who, subject in (("user", "You have"), ("chat", "This chat has")):
             quota = self._quota(generator, who)
-            used = await self.store.count_jobs(requester.platform, since=day_start, generator=name, **where)
+            used = await self.store.usage(day, requester.platform, subjects[who], name)
             if used >= quota:
                 raise LimitReached(
                     f"{subject} made {used} figures today; the daily limit is {quota}. "
@@ -189,45 +193,58 @@ class JobEngine:
         """Queue a figure of ``photo``; its id and queue position. Raises a user-facing error when refused."""
         name, chosen = self.generator_for(generator)
         await self._check_consent(requester, name, chosen)
-        await self._check_limits(requester, name, chosen)
         data = await asyncio.to_thread(photo.encode, "JPEG")
-        photo_id = await self.store.add_photo(requester.platform, requester.user_id, data, self.clock())
-        return await self._enqueue(requester, spec, name, photo_id)
+        async with self._admission:  # checking the limits and counting the job happen as one step
+            await self._check_limits(requester, name, chosen)
+            photo_id = await self.store.add_photo(requester.platform, requester.user_id, data, self.clock())
+            job_id = await self._add_job(requester, spec, name, photo_id)
+        return await self._announce(job_id)
 
     async def reroll(self, job_id: str, requester: Requester, spec: FigureSpec | None = None) -> Submitted:
         """Make another figure from the photo of ``job_id`` (same spec unless a new one is given)."""
         job = await self.own_job(job_id, requester)
-        if job.photo_id is None or await self.store.photo_bytes(job.photo_id) is None:
-            raise UserFacingError(expired_message(self.settings))
         chosen = self.generators.get(job.generator)
         if chosen is None:
             raise UserFacingError(f"There is no generator called '{job.generator}' here.")
         await self._check_consent(requester, job.generator, chosen)
-        await self._check_limits(requester, job.generator, chosen)
-        await self.store.set_photo_expiry(job.photo_id, None)
-        return await self._enqueue(requester, spec or job.spec, job.generator, job.photo_id, parent_id=job.id)
+        async with self._admission:
+            if job.photo_id is None or not await self.store.photo_exists(job.photo_id):
+                raise UserFacingError(expired_message(self.settings))
+            await self._check_limits(requester, job.generator, chosen)
+            # The new job exists before the photo is held, so a sibling finishing in between
+            # cannot start the photo's retention clock.
+            new_id = await self._add_job(requester, spec or job.spec, job.generator, job.photo_id, job.id)
+            await self.store.set_photo_expiry(job.photo_id, None)
+        return await self._announce(new_id)
 
-    async def _enqueue(
+    async def _add_job(
         self,
         requester: Requester,
         spec: FigureSpec,
         generator: str,
         photo_id: str,
         parent_id: str | None = None,
-    ) -> Submitted:
-        job_id = await self.store.add_job(requester, spec, generator, photo_id, self.clock(), parent_id)
+    ) -> str:
+        """Store the job and count it against today's quotas."""
+        now = self.clock()
+        job_id = await self.store.add_job(requester, spec, generator, photo_id, now, parent_id)
+        subjects = self._subjects(requester).values()
+        await self.store.count_usage(_day_and_reset(now)[0], requester.platform, subjects, generator)
+        return job_id
+
+    async def _announce(self, job_id: str) -> Submitted:
+        """Tell the platform a job is queued, wake a worker, and report the job's place."""
         position = await self.position(job_id) or 1
-        log_event(
-            log,
-            "job.queued",
-            job=job_id,
-            platform=requester.platform,
-            user=requester.user_id,
-            generator=generator,
-            position=position,
-        )
         job = await self.store.job(job_id)
         if job is not None:
+            log_event(
+                log,
+                "job.queued",
+                job=job_id,
+                platform=job.requester.platform,
+                generator=job.generator,
+                position=position,
+            )
             await self._emit(JobEvent(EventKind.QUEUED, job, position=position))
         self._work.set()
         return Submitted(job_id, position)
@@ -255,29 +272,33 @@ class JobEngine:
         now = self.clock()
         if not await self.store.transition(job.id, ACTIVE, status=Status.CANCELLED, finished_at=now):
             raise UserFacingError("That figure is already finished, so there is nothing to cancel.")
-        self._cancelled.add(job.id)
-        task = self._tasks.get(job.id)
-        if task is not None:
-            task.cancel()
-        await self._release_photo(job.photo_id)
+        self._cancel_task(job.id)
+        await self._release_photo(job.photo_id, delete_now=True)
         log_event(log, "job.cancelled", job=job.id)
         await self._emit(JobEvent(EventKind.CANCELLED, job))
         return job
 
     async def forget(self, requester: Requester) -> dict[str, int]:
         """Cancel the user's jobs and delete everything stored about them; counts per kind."""
-        for job in await self.store.active_jobs(requester.platform, requester.user_id):
-            self._cancelled.add(job.id)
-            task = self._tasks.get(job.id)
-            if task is not None:
-                task.cancel()
         counts = await self.store.forget(requester.platform, requester.user_id)
+        owner = (requester.platform, requester.user_id)
+        for job in list(self._running.values()):  # claimed before or during the deletion
+            if (job.requester.platform, job.requester.user_id) == owner:
+                self._cancel_task(job.id)
         log_event(log, "user.forgotten", platform=requester.platform, **counts)
         return counts
 
+    def _cancel_task(self, job_id: str) -> None:
+        """Stop the job's painting, if it is under way, without putting it back in the queue."""
+        task = self._tasks.get(job_id)
+        if task is not None:
+            self._cancelled.add(job_id)
+            task.cancel()
+
     async def purge(self) -> dict[str, int]:
-        """Delete photos and figures past their retention, and old finished jobs."""
-        counts = await self.store.purge(self.clock(), self.settings.figure_retention)
+        """Delete photos and figures past their retention, old finished jobs, and old usage counts."""
+        two_days_ago = _day_and_reset(self.clock() - 2 * 86400)[0]
+        counts = await self.store.purge(self.clock(), self.settings.figure_retention, two_days_ago)
         if any(counts.values()):
             log_event(log, "purge", **counts)
         return counts
@@ -309,9 +330,14 @@ class JobEngine:
                 self._claimed[claimed[0].generator] += 1
             return claimed
 
-    async def _run(self, job: Job, photo_data: bytes | None) -> None:
-        task = asyncio.create_task(self._generate(job, photo_data))
+    async def _run(self, job: Job, sealed_photo: bytes | None) -> None:
+        if self._stopping:  # claimed while shutting down: leave it for the next start
+            await self._requeue(job)
+            self._claimed[job.generator] -= 1
+            return
+        task = asyncio.create_task(self._generate(job, sealed_photo))
         self._tasks[job.id] = task
+        self._running[job.id] = job
         try:
             image = await task
         except asyncio.CancelledError:
@@ -340,13 +366,20 @@ class JobEngine:
             return
         finally:
             self._tasks.pop(job.id, None)
+            self._running.pop(job.id, None)
+            self._cancelled.discard(job.id)
             self._claimed[job.generator] -= 1
             self._work.set()
-        await self._finish(job, image)
+        try:
+            await self._finish(job, image)
+        except Exception:
+            log.exception("storing a figure failed", extra={"job": job.id})
+            await self._fail(job, BROKEN)
 
-    async def _generate(self, job: Job, data: bytes | None) -> Image.Image:
-        if data is None:
+    async def _generate(self, job: Job, sealed_photo: bytes | None) -> Image.Image:
+        if sealed_photo is None:
             raise UserFacingError(expired_message(self.settings))
+        data = self.store.vault.open(sealed_photo)
         photo = await asyncio.to_thread(Photo.from_stored, data)
 
         async def progress(update: Progress) -> None:
@@ -367,18 +400,14 @@ class JobEngine:
                 return await self.generators[job.generator].generate(photo, job.spec, progress)
 
     async def _interrupted(self, job: Job) -> None:
-        """The generation was cancelled: by the user (already marked), a forget, or shutdown (requeue)."""
-        if job.id in self._cancelled:
-            self._cancelled.discard(job.id)
-            return
-        await self.store.transition(
-            job.id,
-            [Status.RUNNING],
-            status=Status.QUEUED,
-            started_at=None,
-            attempts=jobs_table.c.attempts - 1,
-        )
-        log_event(log, "job.requeued", job=job.id, reason="shutdown")
+        """The painting was cancelled: by the user or a forget (already recorded), or by shutdown."""
+        if job.id not in self._cancelled:
+            await self._requeue(job)
+
+    async def _requeue(self, job: Job) -> None:
+        """Put a job this process took back in the queue, not counting the attempt."""
+        if await self.store.requeue(job.id):
+            log_event(log, "job.requeued", job=job.id, reason="shutdown")
 
     async def _retry_or_fail(self, job: Job, error: Transient) -> None:
         if job.attempts >= self.settings.max_attempts:
@@ -422,11 +451,19 @@ class JobEngine:
         log_event(log, "job.done", job=job.id, bytes=len(data))
         await self._deliver(done.id, JobEvent(EventKind.DONE, done, figure=data, figure_format=fmt))
 
-    async def _release_photo(self, photo_id: str | None) -> None:
-        """Start the photo's retention clock once no waiting job needs it."""
-        if photo_id:
-            retention = self.settings.photo_retention
-            await self.store.release_photo(photo_id, self.clock() + retention if retention else None)
+    async def _release_photo(self, photo_id: str | None, delete_now: bool = False) -> None:
+        """Start the photo's retention clock once no waiting job needs it.
+
+        With a retention of 0 the photo goes after delivery; ``delete_now`` is for jobs that deliver
+        nothing (cancelled), whose photo would otherwise be kept with no clock running.
+        """
+        if not photo_id:
+            return
+        retention = self.settings.photo_retention
+        if retention:
+            await self.store.release_photo(photo_id, self.clock() + retention)
+        elif delete_now and not await self.store.photo_in_use(photo_id):
+            await self.store.delete_photo(photo_id)
 
     # Delivery
 
@@ -453,8 +490,6 @@ class JobEngine:
             if job is None or handler is None or job.delivered_at is not None:
                 return False
             event = ready or await self._final_event(job)
-            if event is None:
-                return False
             try:
                 await handler(event)
             except Exception:
@@ -467,12 +502,12 @@ class JobEngine:
         finally:
             self._delivering.discard(job_id)
 
-    async def _final_event(self, job: Job) -> JobEvent | None:
+    async def _final_event(self, job: Job) -> JobEvent:
         """The done or failed event of a finished job, from the store."""
         if job.status is Status.DONE and job.figure_id:
             stored = await self.store.figure(job.figure_id)
-            if stored is None:
-                return None
+            if stored is None:  # kept past its retention while undeliverable
+                return JobEvent(EventKind.FAILED, job, reason=FIGURE_EXPIRED)
             return JobEvent(EventKind.DONE, job, figure=stored[0], figure_format=stored[1])
         return JobEvent(EventKind.FAILED, job, reason=job.error)
 

@@ -10,3 +10,7 @@ class UserFacingError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ConfigurationError(Exception):
+    """The operator must fix the setup (a key, a folder); the message says what, for the log or terminal."""

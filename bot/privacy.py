@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 from pathlib import Path
@@ -29,6 +31,11 @@ class Vault:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._pepper = hashlib.sha256(b"figurebot pseudonym" + key).digest()
+
+    def pseudonym(self, text: str) -> str:
+        """A stable keyed hash of ``text`` (32 hex characters) that cannot be turned back into it."""
+        return hmac.new(self._pepper, text.encode(), hashlib.sha256).hexdigest()[:32]
 
     def seal(self, data: bytes) -> bytes:
         return self._fernet.encrypt(data)
@@ -39,6 +46,12 @@ class Vault:
             return self._fernet.decrypt(token)
         except InvalidToken:
             raise ValueError("stored data could not be decrypted with FIGUREBOT_SECRET_KEY") from None
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) if needed, readable by this user only."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
 
 
 def load_key(settings: Settings) -> bytes:
@@ -56,7 +69,7 @@ def load_key(settings: Settings) -> bytes:
     path = Path(settings.figurebot_data_dir) / KEY_FILE
     if path.exists():
         return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     key = Fernet.generate_key()
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as file:

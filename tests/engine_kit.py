@@ -40,6 +40,7 @@ class ScriptedGenerator:
     painted: list[str] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
     started: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
 
     async def generate(
         self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
@@ -47,7 +48,11 @@ class ScriptedGenerator:
         self.started.append(spec.name)
         self.photos.append(photo)
         step = self.script.pop(0) if self.script else None
-        await asyncio.sleep(self.delay)
+        try:
+            await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:
+            self.cancelled.append(spec.name)
+            raise
         if step is not None:
             raise step
         self.painted.append(spec.name)

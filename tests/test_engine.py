@@ -7,11 +7,12 @@ import logging
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from bot.engine import BROKEN, BUSY, UNAVAILABLE, LimitReached
+from bot.engine import BROKEN, BUSY, FIGURE_EXPIRED, UNAVAILABLE, LimitReached
 from bot.errors import UserFacingError
 from bot.generators.base import BadInput, Misconfigured, Refused, Transient
-from bot.jobs import Job, Status
+from bot.jobs import Job, Requester, Status
 from tests.engine_kit import Clock, ScriptedGenerator, photo, rig, spec
 
 
@@ -186,10 +187,13 @@ async def test_cancel_a_running_job_stops_the_generator(tmp_path: Path) -> None:
         await wait_for_status(r.store, submitted.job_id, Status.RUNNING)
         await r.engine.cancel(submitted.job_id, r.requester())
         await r.said_until(lambda line: "cancelled" in line)
-        await asyncio.sleep(0.1)
-        job = await r.store.job(submitted.job_id)
-        assert job.status is Status.CANCELLED and job.figure_id is None
-        assert generator.painted == []
+        await wait_until(r.store, submitted.job_id, lambda job: job.status is Status.CANCELLED)
+        for _ in range(100):
+            if generator.cancelled:
+                break
+            await asyncio.sleep(0.02)
+        assert generator.cancelled == ["Alex"] and generator.painted == []
+        assert (await r.store.job(submitted.job_id)).figure_id is None
 
 
 async def test_only_the_owner_may_cancel_or_reroll(tmp_path: Path) -> None:
@@ -219,7 +223,7 @@ async def test_reroll_reuses_the_photo_with_a_new_spec(tmp_path: Path) -> None:
 async def test_jobs_left_running_by_a_dead_process_run_again(tmp_path: Path) -> None:
     async with rig(tmp_path, start=False) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
-        await r.store.update_job(submitted.job_id, status=Status.RUNNING, attempts=1)
+        assert await r.store.transition(submitted.job_id, [Status.QUEUED], status=Status.RUNNING, attempts=1)
     async with rig(tmp_path) as r:
         await r.said_until(lambda line: "done →" in line)
         assert (await r.store.job(submitted.job_id)).status is Status.DONE
@@ -273,6 +277,78 @@ async def test_consent_is_required_for_generators_that_send_photos_away(tmp_path
 
 
 async def test_the_local_generator_needs_no_consent(tmp_path: Path) -> None:
-    async with rig(tmp_path, start=False) as r:
-        assert not r.generator.sends_photo_off_machine
-        await r.engine.submit(r.requester(), photo(), spec())
+    from cryptography.fernet import Fernet
+
+    from bot.engine import JobEngine
+    from bot.generators.local import LocalGenerator
+    from bot.privacy import Vault
+    from bot.store.repository import Store
+    from tests.engine_kit import settings_for
+
+    settings = settings_for(tmp_path, figurebot_generator="local")
+    store = await Store.open(settings.database, Vault(Fernet.generate_key()))
+    engine = JobEngine(store, {"local": LocalGenerator()}, settings)
+    assert not engine.generators["local"].sends_photo_off_machine
+    submitted = await engine.submit(Requester("console", "ann", "terminal"), photo(), spec())
+    assert (await store.job(submitted.job_id)).status is Status.QUEUED
+    await store.close()
+
+
+async def test_concurrent_submits_cannot_pass_the_limits(tmp_path: Path) -> None:
+    async with rig(tmp_path, start=False, max_active_jobs_per_user=2) as r:
+        results = await asyncio.gather(
+            *(r.engine.submit(r.requester(), photo(), spec()) for _ in range(6)), return_exceptions=True
+        )
+        assert sum(not isinstance(result, Exception) for result in results) == 2
+        assert all(isinstance(result, LimitReached) for result in results if isinstance(result, Exception))
+
+
+async def test_forgetting_does_not_reset_the_daily_quota(tmp_path: Path) -> None:
+    async with rig(tmp_path, daily_quota_per_user=2, max_active_jobs_per_user=0) as r:
+        for _ in range(2):
+            await r.engine.submit(r.requester(), photo(), spec())
+        await r.engine.forget(r.requester())
+        with pytest.raises(LimitReached, match="daily limit is 2"):
+            await r.engine.submit(r.requester(), photo(), spec())
+
+
+async def test_a_failure_while_storing_the_figure_fails_the_job_and_tells_the_user(tmp_path: Path) -> None:
+    class SeeThroughGenerator(ScriptedGenerator):
+        async def generate(self, photo, spec, on_progress=None):
+            return Image.new("RGBA", (64, 96), (0, 0, 0, 0))  # JPEG cannot hold transparency
+
+    async with rig(tmp_path, SeeThroughGenerator(), figure_format="jpeg") as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        lines = await r.said_until(lambda line: "failed" in line)
+        assert lines[-1] == f"{submitted.job_id}: failed: {BROKEN}"
+        assert (await r.store.job(submitted.job_id)).status is Status.FAILED
+
+
+async def test_a_job_that_keeps_killing_the_process_is_failed_not_retried(tmp_path: Path) -> None:
+    async with rig(tmp_path, start=False, max_attempts=3) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        assert await r.store.transition(submitted.job_id, [Status.QUEUED], status=Status.RUNNING, attempts=3)
+    async with rig(tmp_path) as r:
+        lines = await r.said_until(lambda line: "failed" in line)
+        assert lines[-1] == f"{submitted.job_id}: failed: {BROKEN}"
+        assert r.generator.started == []
+
+
+async def test_a_figure_that_expired_undelivered_is_reported_once(tmp_path: Path) -> None:
+    clock = Clock()
+    platform = FlakyPlatform(failures=1)
+    async with rig(tmp_path, clock=clock, figure_retention=60) as r:
+        r.engine.subscribe("console", platform)
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await wait_for_status(r.store, submitted.job_id, Status.DONE)
+        clock.advance(61)
+        await r.engine.purge()
+        seen: list[str] = []
+
+        async def record(event) -> None:
+            seen.append(f"{event.kind.value}: {event.reason}")
+
+        r.engine.subscribe("console", record)
+        assert await r.engine.redeliver() == 1
+        assert await r.engine.redeliver() == 0
+        assert seen == [f"failed: {FIGURE_EXPIRED}"]

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.jobs import Status
 from bot.privacy import Vault, load_key
-from bot.store.repository import Store
+from bot.store.repository import Store, WrongKey
 from bot.store.tables import metadata
 from tests.engine_kit import Clock, photo, rig, settings_for, spec
 
@@ -26,7 +26,8 @@ def database_file(settings: Settings) -> Path:
 
 async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    store = await Store.open(settings.database, Vault(Fernet.generate_key()))
+    key = Fernet.generate_key()
+    store = await Store.open(settings.database, Vault(key))
     async with store.engine.connect() as connection:
         differences = await connection.run_sync(
             lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
@@ -37,11 +38,39 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
         secure = (await connection.execute(text("PRAGMA secure_delete"))).scalar()
     await store.close()
     assert differences == []
-    assert {"photos", "jobs", "figures", "consents", "user_settings", "alembic_version"} <= names
+    assert {
+        "photos",
+        "jobs",
+        "figures",
+        "consents",
+        "user_settings",
+        "usage",
+        "meta",
+        "alembic_version",
+    } <= names
     assert journal == "wal" and secure == 1
-    # opening again applies nothing and keeps the data
-    again = await Store.open(settings.database, Vault(Fernet.generate_key()))
+    # opening again with the same key works and keeps what is there
+    again = await Store.open(settings.database, Vault(key))
+    await again.accept_consent("console", "ann", 1, 1.0)
     await again.close()
+    third = await Store.open(settings.database, Vault(key))
+    assert await third.consent_version("console", "ann") == 1
+    await third.close()
+
+
+async def test_a_different_key_is_refused_at_start_with_a_clear_message(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    store = await Store.open(settings.database, Vault(Fernet.generate_key()))
+    await store.close()
+    with pytest.raises(WrongKey, match="not the key this store was written with") as refused:
+        await Store.open(settings.database, Vault(Fernet.generate_key()))
+    assert "Traceback" not in str(refused.value)
+
+
+def test_data_folder_is_private(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    load_key(settings)
+    assert stat.S_IMODE(Path(settings.figurebot_data_dir).stat().st_mode) == 0o700
 
 
 async def test_photos_and_figures_are_encrypted_in_the_file(tmp_path: Path) -> None:
@@ -71,7 +100,7 @@ async def test_photo_is_purged_from_table_and_file_after_retention(tmp_path: Pat
         assert (await r.engine.purge())["photos"] == 0
         clock.advance(2)
         assert (await r.engine.purge())["photos"] == 1
-        assert await r.store.photo_bytes(job.photo_id) is None
+        assert not await r.store.photo_exists(job.photo_id)
         assert sealed[100:164] not in database_file(r.settings).read_bytes()
         assert (
             not Path(str(database_file(r.settings)) + "-wal").exists()
@@ -92,7 +121,7 @@ async def test_a_reroll_inside_the_window_keeps_the_photo_alive(tmp_path: Path) 
         await r.said_until(lambda line: "done →" in line)
         clock.advance(3000)  # 6000 s after the first job, 3000 s after the last
         await r.engine.purge()
-        assert await r.store.photo_bytes((await r.store.job(first.job_id)).photo_id) is not None
+        assert await r.store.photo_exists((await r.store.job(first.job_id)).photo_id)
 
 
 async def test_figures_expire_after_their_retention(tmp_path: Path) -> None:
@@ -112,13 +141,20 @@ async def test_retention_zero_deletes_as_soon_as_delivered(tmp_path: Path) -> No
     async with rig(tmp_path, photo_retention=0, figure_retention=0) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         await r.said_until(lambda line: "done →" in line)
-        for _ in range(100):
+        for _ in range(250):
             job = await r.store.job(submitted.job_id)
-            if job.delivered_at and await r.store.photo_bytes(job.photo_id) is None:
+            if job.delivered_at and not await r.store.photo_exists(job.photo_id):
                 break
             await asyncio.sleep(0.02)
-        assert await r.store.photo_bytes(job.photo_id) is None
+        assert not await r.store.photo_exists(job.photo_id)
         assert await r.store.figure(job.figure_id) is None
+
+
+async def test_a_cancelled_job_photo_goes_at_once_when_retention_is_zero(tmp_path: Path) -> None:
+    async with rig(tmp_path, start=False, photo_retention=0) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        job = await r.engine.cancel(submitted.job_id, r.requester())
+        assert not await r.store.photo_exists(job.photo_id)
 
 
 async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> None:
@@ -144,12 +180,17 @@ async def test_forget_cancels_jobs_in_the_works(tmp_path: Path) -> None:
     generator = ScriptedGenerator(delay=30)
     async with rig(tmp_path, generator) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
-        while (await r.store.job(submitted.job_id)).status is not Status.RUNNING:
+        for _ in range(500):
+            if (await r.store.job(submitted.job_id)).status is Status.RUNNING:
+                break
             await asyncio.sleep(0.02)
         counts = await r.engine.forget(r.requester())
         assert counts["jobs"] == 1 and counts["photos"] == 1
-        await asyncio.sleep(0.1)
-        assert generator.painted == []
+        for _ in range(100):
+            if generator.cancelled:
+                break
+            await asyncio.sleep(0.02)
+        assert generator.cancelled == ["Alex"] and generator.painted == []
         assert await r.store.job(submitted.job_id) is None
 
 

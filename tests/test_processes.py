@@ -143,3 +143,24 @@ def test_run_without_any_platform_says_what_to_do(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no chat platform is configured" in result.stderr
     assert "figurebot chat" in result.stderr
+
+
+def test_a_wrong_key_for_an_existing_store_is_one_clear_line(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    data = tmp_path / "data"
+    first = Chat(data, stdin=subprocess.DEVNULL)
+    assert first.process.wait(timeout=60) == 0
+    wrong = environment(data, FIGUREBOT_SECRET_KEY=Fernet.generate_key().decode())
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        cwd=ROOT,
+        env=wrong,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "not the key this store was written with" in result.stderr
+    assert "Traceback" not in result.stderr

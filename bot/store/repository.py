@@ -12,11 +12,18 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.errors import ConfigurationError
 from bot.jobs import ACTIVE, Job, Requester, Status, spec_to_json
 from bot.privacy import Vault
 from bot.spec import FigureSpec
 from bot.store.database import create_engine, migrate
-from bot.store.tables import consents, figures, jobs, photos, user_settings
+from bot.store.tables import PERSONAL_TABLES, consents, figures, jobs, meta, photos, usage, user_settings
+
+KEY_CHECK = b"figurebot store key check"
+
+
+class WrongKey(ConfigurationError):
+    """The configured key cannot read this store."""
 
 
 def new_id() -> str:
@@ -111,10 +118,35 @@ class Store:
 
     @classmethod
     async def open(cls, url: str, vault: Vault) -> Store:
-        """Connect to ``url`` and apply any pending migrations."""
+        """Connect to ``url``, apply any pending migrations, and check the key opens this store."""
         engine = create_engine(url)
         await migrate(engine)
-        return cls(engine, vault)
+        store = cls(engine, vault)
+        try:
+            await store._check_key()
+        except Exception:
+            await engine.dispose()
+            raise
+        return store
+
+    async def _check_key(self) -> None:
+        """Seal a known value on first use; later, refuse a key that cannot open it."""
+        async with self._transaction() as connection:
+            sealed = (
+                await connection.execute(select(meta.c.value).where(meta.c.key == "key_check"))
+            ).scalar()
+            if sealed is None:
+                await connection.execute(
+                    insert(meta).values(key="key_check", value=self.vault.seal(KEY_CHECK))
+                )
+                return
+        try:
+            self.vault.open(sealed)
+        except ValueError:
+            raise WrongKey(
+                "FIGUREBOT_SECRET_KEY (or the key file) is not the key this store was written with; "
+                "restore the right key, or start with an empty data folder."
+            ) from None
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -139,9 +171,8 @@ class Store:
         )
         return photo_id
 
-    async def photo_bytes(self, photo_id: str) -> bytes | None:
-        rows = await self._rows(select(photos.c.data).where(photos.c.id == photo_id))
-        return self.vault.open(rows[0].data) if rows else None
+    async def photo_exists(self, photo_id: str) -> bool:
+        return bool(await self._rows(select(photos.c.id).where(photos.c.id == photo_id)))
 
     async def set_photo_expiry(self, photo_id: str, expires_at: float | None) -> None:
         """Keep the photo until ``expires_at`` (``None``: while a job needs it)."""
@@ -184,8 +215,10 @@ class Store:
         rows = await self._rows(select(jobs).where(jobs.c.id == job_id))
         return Job.from_row(rows[0]) if rows else None
 
-    async def update_job(self, job_id: str, **values: Any) -> None:
-        await self._execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+    async def requeue(self, job_id: str) -> bool:
+        """Put a running job back in the queue without counting the attempt; whether it was running."""
+        back = {"status": Status.QUEUED, "started_at": None, "attempts": jobs.c.attempts - 1}
+        return await self.transition(job_id, [Status.RUNNING], **back)
 
     async def transition(self, job_id: str, from_statuses: Iterable[Status], **values: Any) -> bool:
         """Change a job only if it is still in one of ``from_statuses``; whether it changed."""
@@ -237,7 +270,8 @@ class Store:
     async def claim_next(self, generators: list[str], now: float) -> tuple[Job, bytes | None] | None:
         """Mark the next job (round-robin, one of ``generators``, startable at ``now``) running.
 
-        Returns the job and its photo's bytes (``None`` once purged), or ``None`` when nothing can start.
+        Returns the job and its photo, still sealed (``None`` once purged), or ``None`` when nothing can
+        start. Opening the photo is left to the caller, where a failure fails the job.
         """
         async with self._transaction() as connection:
             row = (await connection.execute(_CLAIM, {"generators": generators, "now": now})).first()
@@ -246,7 +280,7 @@ class Store:
             photo = None
             if row.photo_id:
                 photo = (await connection.execute(_PHOTO_DATA, {"photo_id": row.photo_id})).scalar()
-        return Job.from_row(row), self.vault.open(photo) if photo is not None else None
+        return Job.from_row(row), photo
 
     async def finish_job(
         self,
@@ -293,29 +327,14 @@ class Store:
             await connection.execute(_DELIVERED, {"job_id": job_id, "now": now})
 
     async def count_jobs(
-        self,
-        platform: str,
-        *,
-        user_id: str | None = None,
-        scope: str | None = None,
-        statuses: Iterable[Status] | None = None,
-        since: float | None = None,
-        generator: str | None = None,
+        self, platform: str, *, user_id: str | None = None, statuses: Iterable[Status] | None = None
     ) -> int:
-        """How many jobs match: of a user, or of a chat/guild ``scope``; by status, age and generator."""
+        """How many jobs of ``platform`` match: of one user, in some statuses."""
         query = select(func.count()).select_from(jobs).where(jobs.c.platform == platform)
         if user_id is not None:
             query = query.where(jobs.c.user_id == user_id)
-        if scope is not None:
-            query = query.where(
-                or_(jobs.c.guild_id == scope, and_(jobs.c.guild_id.is_(None), jobs.c.chat_id == scope))
-            )
         if statuses is not None:
             query = query.where(jobs.c.status.in_(list(statuses)))
-        if since is not None:
-            query = query.where(jobs.c.created_at >= since)
-        if generator is not None:
-            query = query.where(jobs.c.generator == generator)
         return (await self._rows(query))[0][0]
 
     async def active_jobs(self, platform: str, user_id: str) -> list[Job]:
@@ -332,12 +351,21 @@ class Store:
         )
         return Job.from_row(rows[0]) if rows else None
 
-    async def requeue_running(self) -> int:
-        """Put back jobs that were running when the process stopped; how many."""
-        result = await self._execute(
-            update(jobs).where(jobs.c.status == Status.RUNNING).values(status=Status.QUEUED, started_at=None)
-        )
-        return result.rowcount
+    async def recover_running(self, max_attempts: int, reason: str, now: float) -> tuple[int, int]:
+        """Jobs that were running when the process died: put back in the queue, or failed with ``reason``
+        once they have used every attempt (so a job that kills the process cannot do it forever).
+        How many were requeued and how many failed."""
+        running = jobs.c.status == Status.RUNNING
+        async with self._transaction() as connection:
+            failed = await connection.execute(
+                update(jobs)
+                .where(running, jobs.c.attempts >= max_attempts)
+                .values(status=Status.FAILED, error=reason, finished_at=now)
+            )
+            requeued = await connection.execute(
+                update(jobs).where(running).values(status=Status.QUEUED, started_at=None)
+            )
+        return requeued.rowcount, failed.rowcount
 
     async def undelivered(self) -> list[Job]:
         """Finished jobs whose result has not reached the chat yet."""
@@ -356,6 +384,31 @@ class Store:
             .where(jobs.c.photo_id == photo_id, jobs.c.status.in_(list(ACTIVE)))
         )
         return (await self._rows(query))[0][0] > 0
+
+    # Daily usage (quotas)
+
+    async def usage(self, day: str, platform: str, subject: str, generator: str) -> int:
+        """Figures counted today for ``subject`` (a pseudonym of a user or a chat)."""
+        key = (usage.c.day == day, usage.c.platform == platform, usage.c.subject == subject)
+        rows = await self._rows(select(usage.c.count).where(*key, usage.c.generator == generator))
+        return rows[0].count if rows else 0
+
+    async def count_usage(self, day: str, platform: str, subjects: Iterable[str], generator: str) -> None:
+        """Add one figure to today's count of each subject."""
+        async with self._transaction() as connection:
+            for subject in subjects:
+                key = (usage.c.day == day, usage.c.platform == platform, usage.c.subject == subject)
+                where = and_(*key, usage.c.generator == generator)
+                updated = await connection.execute(update(usage).where(where).values(count=usage.c.count + 1))
+                if updated.rowcount == 0:
+                    row = {
+                        "day": day,
+                        "platform": platform,
+                        "subject": subject,
+                        "generator": generator,
+                        "count": 1,
+                    }
+                    await connection.execute(insert(usage), row)
 
     # Figures
 
@@ -398,13 +451,13 @@ class Store:
         """Delete every row of the user in every personal table; counts per table."""
         counts = {}
         async with self._transaction() as connection:
-            for table in (photos, figures, jobs, consents, user_settings):
+            for table in PERSONAL_TABLES:
                 result = await connection.execute(delete(table).where(_owner(table, platform, user_id)))
                 counts[table.name] = result.rowcount
         await self.checkpoint()
         return counts
 
-    async def purge(self, now: float, job_retention: float) -> dict[str, int]:
+    async def purge(self, now: float, job_retention: float, oldest_day: str) -> dict[str, int]:
         """Delete expired photos and figures, and finished jobs older than ``job_retention``."""
         async with self._transaction() as connection:
             gone_photos = await connection.execute(
@@ -420,6 +473,7 @@ class Store:
                     jobs.c.finished_at <= now - job_retention,
                 )
             )
+            await connection.execute(delete(usage).where(usage.c.day < oldest_day))
         counts = {
             "photos": gone_photos.rowcount,
             "figures": gone_figures.rowcount,

@@ -102,4 +102,26 @@ user_settings = Table(
     PrimaryKeyConstraint("platform", "user_id", "key"),
 )
 
-PERSONAL_TABLES = (photos, jobs, figures, consents, user_settings)
+# Figures made per UTC day, for quotas. Keyed by a keyed hash of the user or chat, not the id itself,
+# so forgetting a user leaves the day's count (no one can reset a quota by /forget) but nothing that
+# names them; rows older than two days are purged.
+usage = Table(
+    "usage",
+    metadata,
+    Column("day", String(10), nullable=False),
+    Column("platform", String(PLATFORM), nullable=False),
+    Column("subject", String(ID), nullable=False),
+    Column("generator", String(32), nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("day", "platform", "subject", "generator"),
+)
+
+# Small facts about the store itself, such as a value sealed with the key it was written with.
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)
+
+PERSONAL_TABLES = (photos, figures, jobs, consents, user_settings)
