@@ -7,6 +7,11 @@ of each finished figure. ``push(line)`` handles one line; ``pop()`` returns the 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
+import os
+import re
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -14,13 +19,18 @@ from pathlib import Path
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, accept_photo
-from bot.jobs import ACTIVE, EventKind, JobEvent, Requester
+from bot.jobs import ACTIVE, EventKind, Job, JobEvent, Requester
 from bot.privacy import ConsentRequired, privacy_notice
 from bot.spec import parse_caption
 from bot.themes import catalog
-from bot.uploads import read_photo_file
+from bot.uploads import read_photo_file, shown_path
+
+log = logging.getLogger("figurebot.console")
 
 PLATFORM = "console"
+JOB_ID = re.compile(r"[0-9a-f]{16}")  # see bot.store.repository.new_id
+BROKEN = "Something went wrong with that command; please try again."
+NO_JOB = "You have no figure to do that with yet. Start one with /figure PATH."
 HELP = """Commands:
   /figure PATH [caption]   make a figure: /figure me.jpg name=Alex theme=astronaut accessories="helmet, cat"
                            or /figure me.jpg Alex | pirate | parrot, map
@@ -42,9 +52,30 @@ def _split_path(rest: str) -> tuple[Path, str]:
         end = rest.find(rest[0], 1)
         if end == -1:
             raise UserFacingError("The photo path opens a quote but never closes it.")
-        return Path(rest[1:end]).expanduser(), rest[end + 1 :].strip()
+        return _expand(rest[1:end]), rest[end + 1 :].strip()
     path, _, caption = rest.partition(" ")
-    return Path(path).expanduser(), caption.strip()
+    return _expand(path), caption.strip()
+
+
+def _expand(typed: str) -> Path:
+    """The typed path with ``~`` or ``~user`` expanded; a readable refusal for an unknown home folder."""
+    if "\0" in typed:
+        return Path(typed)  # read_photo_file refuses it with a clear sentence
+    try:
+        return Path(typed).expanduser()
+    except (RuntimeError, ValueError):
+        home = typed.split("/", 1)[0]
+        raise UserFacingError(
+            f"I can't read that path: I can't find the home folder of {shown_path(home)}."
+        ) from None
+
+
+def user_folder(user: str) -> str:
+    """A folder name for ``user`` that is safe on any file system, whatever characters the name has:
+    a short readable part and a hash of the whole name, so different names never share a folder."""
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", user).strip("-")[:24]
+    digest = hashlib.sha256(user.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{readable}-{digest}" if readable else digest
 
 
 class ConsoleAdapter:
@@ -70,7 +101,14 @@ class ConsoleAdapter:
         return await asyncio.wait_for(self.said.get(), timeout)
 
     async def push(self, line: str) -> None:
-        """Handle one line typed by the current user; answers go to ``said``. Never raises for bad input."""
+        """Handle one line typed by the current user; answers go to ``said``. Never raises for any input."""
+        try:
+            await self._handle(line)
+        except Exception:  # the last resort: no command may ever end the chat
+            log.exception("console command failed")
+            self.say(BROKEN)
+
+    async def _handle(self, line: str) -> None:
         line = line.strip()
         if not line:
             return
@@ -109,27 +147,34 @@ class ConsoleAdapter:
         submitted = await self.engine.submit(self.requester, photo, spec)
         self.say(f"{submitted.job_id}: queued for {spec.name} ({spec.theme}), position {submitted.position}.")
 
-    async def _job_id(self, rest: str, active_only: bool) -> tuple[str, str]:
-        """The job named first in ``rest`` (or the user's latest) and the rest of the text."""
+    async def _job(self, rest: str, active_only: bool) -> tuple[Job, str]:
+        """The job named first in ``rest`` (or the user's latest) and the rest of the text.
+
+        A first word shaped like a job id always names a job, so a mistyped id is refused rather than
+        taken for the latest job; any other first word is left in the text."""
         first, _, tail = rest.partition(" ")
-        if first and "=" not in first and "|" not in first and await self.engine.store.job(first):
-            return first, tail.strip()
-        jobs = await self.engine.store.active_jobs(PLATFORM, self.user)
-        latest = jobs[-1] if active_only and jobs else await self.engine.store.latest_job(PLATFORM, self.user)
-        if latest is None or (active_only and latest.status not in ACTIVE):
-            raise UserFacingError("You have no figure to do that with yet. Start one with /figure PATH.")
-        return latest.id, rest
+        if JOB_ID.fullmatch(first):
+            return await self.engine.own_job(first, self.requester), tail.strip()
+        if active_only:
+            jobs = await self.engine.store.active_jobs(PLATFORM, self.user)
+            latest = jobs[-1] if jobs else None
+        else:
+            latest = await self.engine.store.latest_job(PLATFORM, self.user)
+        if latest is None:
+            raise UserFacingError(NO_JOB)
+        return latest, rest
 
     async def _reroll(self, rest: str) -> None:
-        job_id, caption = await self._job_id(rest, active_only=False)
-        job = await self.engine.own_job(job_id, self.requester)
+        job, caption = await self._job(rest, active_only=False)
         spec = parse_caption(caption, base=job.spec) if caption else None
-        submitted = await self.engine.reroll(job_id, self.requester, spec)
-        self.say(f"{submitted.job_id}: re-roll of {job_id} queued, position {submitted.position}.")
+        submitted = await self.engine.reroll(job.id, self.requester, spec)
+        self.say(f"{submitted.job_id}: re-roll of {job.id} queued, position {submitted.position}.")
 
     async def _cancel(self, rest: str) -> None:
-        job_id, _ = await self._job_id(rest, active_only=True)
-        await self.engine.cancel(job_id, self.requester)
+        if rest and not JOB_ID.fullmatch(rest):
+            raise UserFacingError("Usage: /cancel [JOB]")
+        job, _ = await self._job(rest, active_only=True)
+        await self.engine.cancel(job.id, self.requester)
 
     async def _queue(self, _rest: str) -> None:
         jobs = await self.engine.store.active_jobs(PLATFORM, self.user)
@@ -156,7 +201,17 @@ class ConsoleAdapter:
     async def _forget(self, _rest: str) -> None:
         counts = await self.engine.forget(self.requester)
         summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items())
-        self.say(f"Forgotten. Deleted: {summary}.")
+        folder = self.output_dir / user_folder(self.user)
+        try:
+            removed = await asyncio.to_thread(_remove_folder, folder)
+        except OSError as error:
+            log.warning("could not delete the saved figures of a forgotten user: %s", error.strerror)
+            self.say(
+                f"Forgotten. Deleted: {summary}. I could not delete the saved figures in "
+                f"{shown_path(folder)}: {error.strerror or 'unknown error'}."
+            )
+            return
+        self.say(f"Forgotten. Deleted: {summary}, {removed} saved file{'' if removed == 1 else 's'}.")
 
     async def _as(self, rest: str) -> None:
         name = rest.strip()
@@ -178,16 +233,23 @@ class ConsoleAdapter:
         elif event.kind is EventKind.PROGRESS:
             self.say(f"{prefix} {round((event.fraction or 0) * 100)}% {event.stage or ''}".rstrip())
         elif event.kind is EventKind.DONE and event.figure is not None:
-            path = await asyncio.to_thread(self._save, job.id, event.figure, event.figure_format or "png")
+            path = await asyncio.to_thread(
+                self._save, job.requester.user_id, job.id, event.figure, event.figure_format or "png"
+            )
+            if await self.engine.store.job(job.id) is None:  # its owner used /forget meanwhile
+                await asyncio.to_thread(path.unlink, missing_ok=True)
+                return
             self.say(f"{prefix} done → {path}")
         elif event.kind is EventKind.FAILED:
             self.say(f"{prefix} failed: {event.reason}")
         elif event.kind is EventKind.CANCELLED:
             self.say(f"{prefix} cancelled.")
 
-    def _save(self, job_id: str, data: bytes, fmt: str) -> Path:
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        path = self.output_dir / f"{job_id}.{'jpg' if fmt == 'jpeg' else fmt}"
+    def _save(self, user: str, job_id: str, data: bytes, fmt: str) -> Path:
+        """Write a finished figure into the user's own folder (which /forget deletes); its path."""
+        folder = self.output_dir / user_folder(user)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{job_id}.{'jpg' if fmt == 'jpeg' else fmt}"
         path.write_bytes(data)
         return path
 
@@ -200,17 +262,60 @@ class ConsoleAdapter:
             await asyncio.sleep(0.2)
 
 
+def _remove_folder(folder: Path) -> int:
+    """Delete ``folder`` and everything in it; how many files it held (0 if it does not exist)."""
+    if not folder.is_dir():
+        return 0
+    count = sum(len(files) for _, _, files in os.walk(folder))
+    shutil.rmtree(folder)
+    return count
+
+
 def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
-    """Lines typed on stdin ("" at the end), read by a daemon thread so a signal can always stop us."""
+    """Lines typed on stdin ("" at the end), read by a daemon thread so a signal can always stop us.
+
+    Bytes that are not valid in the terminal's encoding become U+FFFD instead of ending the reading, and
+    the end marker is always sent, so the chat never waits for input that cannot come any more."""
     lines: asyncio.Queue[str] = asyncio.Queue()
 
-    def read() -> None:
-        for line in sys.stdin:
+    def post(line: str) -> bool:
+        try:
             loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, "")
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            return False
+        return True
+
+    def read() -> None:
+        try:
+            stdin = sys.stdin
+            if stdin is None:
+                return
+            raw = getattr(stdin, "buffer", None)
+            if raw is None:  # a text-only stream
+                for line in stdin:
+                    if not post(line):
+                        return
+                return
+            encoding = getattr(stdin, "encoding", None) or "utf-8"
+            for data in raw:
+                if not post(data.decode(encoding, errors="replace")):
+                    return
+        except Exception:
+            log.exception("reading the terminal failed")
+        finally:
+            post("")
 
     threading.Thread(target=read, name="stdin", daemon=True).start()
     return lines
+
+
+def _print(text: str) -> None:
+    """Print a line of the chat, even on a terminal whose encoding lacks some of its characters."""
+    try:
+        print(text, flush=True)
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+        print(text.encode(encoding, errors="replace").decode(encoding), flush=True)
 
 
 async def run_terminal(adapter: ConsoleAdapter) -> None:
@@ -221,10 +326,10 @@ async def run_terminal(adapter: ConsoleAdapter) -> None:
 
     async def show() -> None:
         while True:
-            print(await adapter.said.get(), flush=True)
+            _print(await adapter.said.get())
 
     printer = asyncio.create_task(show())
-    print("figurebot chat: type /help for commands, /quit to leave.", flush=True)
+    _print("figurebot chat: type /help for commands, /quit to leave.")
     lines = _stdin_lines(asyncio.get_running_loop())
     try:
         while True:
@@ -243,4 +348,4 @@ async def run_terminal(adapter: ConsoleAdapter) -> None:
 def print_pending(adapter: ConsoleAdapter) -> None:
     """Print what the bot said that is not on the screen yet."""
     while not adapter.said.empty():
-        print(adapter.said.get_nowait(), flush=True)
+        _print(adapter.said.get_nowait())
