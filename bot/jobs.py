@@ -36,7 +36,6 @@ class Status(StrEnum):
 
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
-FINISHED = (Status.DONE, Status.FAILED)
 
 
 def spec_to_json(spec: FigureSpec) -> str:
