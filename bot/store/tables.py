@@ -64,8 +64,8 @@ jobs = Table(
     Column("started_at", Float),
     Column("finished_at", Float),
     Column("delivered_at", Float),
-    Index("ix_jobs_status", "status", "created_at"),
     Index("ix_jobs_queue", "status", "generator", "platform", "user_id", "created_at"),
+    Index("ix_jobs_served", "platform", "user_id", "started_at", "status"),
     Index("ix_jobs_owner", "platform", "user_id", "created_at"),
     Index("ix_jobs_chat", "platform", "chat_id", "created_at"),
 )
