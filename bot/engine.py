@@ -310,7 +310,9 @@ class JobEngine:
             try:
                 claimed = await self._claim()
                 if claimed is not None:
-                    await self._run(*claimed)
+                    running = self._run(*claimed)
+                    claimed = None  # the sealed photo should live only as long as the job needs it
+                    await running
                     continue
             except Exception:  # a store hiccup must not end the worker; the job stays in the store
                 log.exception("worker step failed")
@@ -336,6 +338,7 @@ class JobEngine:
             self._claimed[job.generator] -= 1
             return
         task = asyncio.create_task(self._generate(job, sealed_photo))
+        del sealed_photo
         self._tasks[job.id] = task
         self._running[job.id] = job
         try:
@@ -380,7 +383,9 @@ class JobEngine:
         if sealed_photo is None:
             raise UserFacingError(expired_message(self.settings))
         data = self.store.vault.open(sealed_photo)
+        del sealed_photo
         photo = await asyncio.to_thread(Photo.from_stored, data)
+        del data
 
         async def progress(update: Progress) -> None:
             await self._emit(

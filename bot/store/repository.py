@@ -77,9 +77,11 @@ _CLAIM = (
     update(jobs)
     .where(jobs.c.id == _NEXT_JOB.scalar_subquery(), jobs.c.status == Status.QUEUED)
     .values(status=Status.RUNNING, started_at=bindparam("now"), attempts=jobs.c.attempts + 1)
-    .returning(*jobs.c)
+    .returning(
+        *jobs.c,
+        select(photos.c.data).where(photos.c.id == jobs.c.photo_id).scalar_subquery().label("sealed_photo"),
+    )
 )
-_PHOTO_DATA = select(photos.c.data).where(photos.c.id == bindparam("photo_id"))
 _FINISH = (
     update(jobs)
     .where(jobs.c.id == bindparam("job_id"), jobs.c.status == Status.RUNNING)
@@ -275,12 +277,7 @@ class Store:
         """
         async with self._transaction() as connection:
             row = (await connection.execute(_CLAIM, {"generators": generators, "now": now})).first()
-            if row is None:
-                return None
-            photo = None
-            if row.photo_id:
-                photo = (await connection.execute(_PHOTO_DATA, {"photo_id": row.photo_id})).scalar()
-        return Job.from_row(row), photo
+        return (Job.from_row(row), row.sealed_photo) if row else None
 
     async def finish_job(
         self,
