@@ -149,7 +149,11 @@ class JobEngine:
         version = self.settings.privacy_notice_version
         await self.store.accept_consent(requester.platform, requester.user_id, version, self.clock())
         log_event(
-            log, "consent.accepted", platform=requester.platform, user=requester.user_id, version=version
+            log,
+            "consent.accepted",
+            platform=requester.platform,
+            user=self.store.vault.pseudonym(f"user:{requester.user_id}"),  # logs outlive /forget
+            version=version,
         )
 
     def _quota(self, generator: Generator, who: str) -> int:

@@ -96,3 +96,18 @@ def test_two_by_three_sizes_and_style_names(tmp_path) -> None:
     assert settings_for(tmp_path, figure_width=512, figure_height=768).figure_height == 768
     with pytest.raises(ValueError, match="blister"):
         settings_for(tmp_path, figure_style="fancy")
+
+
+async def test_logs_name_no_user(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    from tests.engine_kit import photo, rig, spec
+
+    with caplog.at_level(logging.INFO):
+        async with rig(tmp_path) as r:
+            requester = r.requester("alice@example.com")
+            await r.engine.accept_privacy(requester)
+            await r.engine.submit(requester, photo(), spec())
+            await r.said_until(lambda line: "done →" in line)
+            await r.engine.forget(requester)
+    rendered = [KeyValueFormatter().format(record) for record in caplog.records]
+    assert any("consent.accepted" in line for line in rendered)
+    assert not any("alice" in line for line in rendered)
