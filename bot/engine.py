@@ -58,6 +58,11 @@ def _day_and_reset(now: float) -> tuple[str, str]:
     return start.date().isoformat(), f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+def _expiry(now: float, retention: float) -> float | None:
+    """When something kept for ``retention`` seconds expires; ``None`` for 0 (it goes once delivered)."""
+    return now + retention if retention else None
+
+
 class JobEngine:
     """Turns requests into durable jobs, runs them fairly, and tells each platform what happened."""
 
@@ -152,7 +157,7 @@ class JobEngine:
             log,
             "consent.accepted",
             platform=requester.platform,
-            user=self.store.vault.pseudonym(f"user:{requester.user_id}"),  # logs outlive /forget
+            user=self._subjects(requester)["user"],  # a pseudonym: logs outlive /forget
             version=version,
         )
 
@@ -450,11 +455,9 @@ class JobEngine:
         fmt = self.settings.figure_format
         data = await asyncio.to_thread(encode_figure, image, fmt)
         now = self.clock()
-        retention = self.settings.figure_retention
-        photo_expiry = now + self.settings.photo_retention if self.settings.photo_retention else None
-        done = await self.store.finish_job(
-            job, data, fmt, now, now + retention if retention else None, photo_expiry
-        )
+        figure_expiry = _expiry(now, self.settings.figure_retention)
+        photo_expiry = _expiry(now, self.settings.photo_retention)
+        done = await self.store.finish_job(job, data, fmt, now, figure_expiry, photo_expiry)
         if done is None:  # cancelled or forgotten while the last step ran
             return
         log_event(log, "job.done", job=job.id, bytes=len(data))
@@ -468,11 +471,11 @@ class JobEngine:
         """
         if not photo_id:
             return
-        retention = self.settings.photo_retention
-        if retention:
-            await self.store.release_photo(photo_id, self.clock() + retention)
-        elif delete_now and not await self.store.photo_in_use(photo_id):
-            await self.store.delete_photo(photo_id)
+        expiry = _expiry(self.clock(), self.settings.photo_retention)
+        if expiry is not None:
+            await self.store.release_photo(photo_id, expiry)
+        elif delete_now:
+            await self.store.delete_unused_photo(photo_id)
 
     # Delivery
 
@@ -524,12 +527,8 @@ class JobEngine:
         """Retention 0 means: gone as soon as the chat has it."""
         if self.settings.figure_retention == 0 and job.figure_id:
             await self.store.delete_figure(job.figure_id)
-        if (
-            self.settings.photo_retention == 0
-            and job.photo_id
-            and not await self.store.photo_in_use(job.photo_id)
-        ):
-            await self.store.delete_photo(job.photo_id)
+        if self.settings.photo_retention == 0 and job.photo_id:
+            await self.store.delete_unused_photo(job.photo_id)
         if self.settings.figure_retention == 0 or self.settings.photo_retention == 0:
             await self.store.checkpoint()
 

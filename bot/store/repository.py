@@ -87,16 +87,15 @@ _FINISH = (
     .where(jobs.c.id == bindparam("job_id"), jobs.c.status == Status.RUNNING)
     .values(status=Status.DONE, figure_id=bindparam("figure_id"), finished_at=bindparam("now"))
 )
-_RELEASE = (
-    update(photos)
-    .where(
-        photos.c.id == bindparam("photo_id"),
-        ~select(jobs.c.id)
-        .where(jobs.c.photo_id == bindparam("photo_id"), jobs.c.status.in_(list(ACTIVE)))
-        .exists(),
-    )
-    .values(expires_at=bindparam("expires_at"))
+# A photo no waiting or running job needs any more (parameter ``photo_id``).
+_UNUSED_PHOTO = and_(
+    photos.c.id == bindparam("photo_id"),
+    ~select(jobs.c.id)
+    .where(jobs.c.photo_id == bindparam("photo_id"), jobs.c.status.in_(list(ACTIVE)))
+    .exists(),
 )
+_RELEASE = update(photos).where(_UNUSED_PHOTO).values(expires_at=bindparam("expires_at"))
+_DELETE_UNUSED = delete(photos).where(_UNUSED_PHOTO)
 _DELIVERED = update(jobs).where(jobs.c.id == bindparam("job_id")).values(delivered_at=bindparam("now"))
 
 
@@ -180,8 +179,10 @@ class Store:
         """Keep the photo until ``expires_at`` (``None``: while a job needs it)."""
         await self._execute(update(photos).where(photos.c.id == photo_id).values(expires_at=expires_at))
 
-    async def delete_photo(self, photo_id: str) -> None:
-        await self._execute(delete(photos).where(photos.c.id == photo_id))
+    async def delete_unused_photo(self, photo_id: str) -> None:
+        """Delete the photo unless a waiting or running job still needs it."""
+        async with self._transaction() as connection:
+            await connection.execute(_DELETE_UNUSED, {"photo_id": photo_id})
 
     # Jobs
 
@@ -372,15 +373,6 @@ class Store:
             .order_by(jobs.c.finished_at)
         )
         return [Job.from_row(row) for row in rows]
-
-    async def photo_in_use(self, photo_id: str) -> bool:
-        """Whether any queued or running job still needs the photo."""
-        query = (
-            select(func.count())
-            .select_from(jobs)
-            .where(jobs.c.photo_id == photo_id, jobs.c.status.in_(list(ACTIVE)))
-        )
-        return (await self._rows(query))[0][0] > 0
 
     # Daily usage (quotas)
 
