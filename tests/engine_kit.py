@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from bot.config import Settings
 from bot.engine import JobEngine
 from bot.generators.base import ProgressCallback
 from bot.intake import Photo
-from bot.jobs import Requester
+from bot.jobs import Job, Requester, Status
 from bot.privacy import Vault, load_key
 from bot.spec import FigureSpec, make_spec
 from bot.store.repository import Store
@@ -103,6 +105,34 @@ class Rig:
             lines.append(await self.console.pop(timeout))
             if predicate(lines[-1]):
                 return lines
+
+
+async def eventually(check: Callable[[], object], timeout: float = 10.0) -> None:
+    """Poll ``check()`` (plain or awaitable) until it is true or ``timeout`` passes; the asserts that
+    follow say what was expected."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            while not await _value(check()):
+                await asyncio.sleep(0.02)
+
+
+async def _value(result: object) -> object:
+    return await result if inspect.isawaitable(result) else result
+
+
+async def wait_until(store: Store, job_id: str, check: Callable[[Job], bool], timeout: float = 10.0) -> Job:
+    """Poll the stored job until ``check(job)`` holds; the job (``TimeoutError`` if it never does)."""
+
+    async def poll() -> Job:
+        while (job := await store.job(job_id)) is None or not check(job):
+            await asyncio.sleep(0.02)
+        return job
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+async def wait_for_status(store: Store, job_id: str, status: Status) -> Job:
+    return await wait_until(store, job_id, lambda job: job.status is status)
 
 
 def photo() -> Photo:

@@ -12,23 +12,17 @@ from PIL import Image
 from bot.engine import BROKEN, BUSY, FIGURE_EXPIRED, UNAVAILABLE, LimitReached
 from bot.errors import UserFacingError
 from bot.generators.base import BadInput, Misconfigured, Refused, Transient
-from bot.jobs import Job, Requester, Status
-from tests.engine_kit import Clock, ScriptedGenerator, photo, rig, spec
-
-
-async def wait_until(store, job_id: str, check, timeout: float = 10.0) -> Job:
-    """Poll the stored job until ``check(job)`` holds; the job."""
-
-    async def poll() -> Job:
-        while (job := await store.job(job_id)) is None or not check(job):
-            await asyncio.sleep(0.02)
-        return job
-
-    return await asyncio.wait_for(poll(), timeout)
-
-
-async def wait_for_status(store, job_id: str, status: Status) -> Job:
-    return await wait_until(store, job_id, lambda job: job.status is status)
+from bot.jobs import Requester, Status
+from tests.engine_kit import (
+    Clock,
+    ScriptedGenerator,
+    eventually,
+    photo,
+    rig,
+    spec,
+    wait_for_status,
+    wait_until,
+)
 
 
 async def test_a_figure_is_queued_painted_and_delivered_once(tmp_path: Path) -> None:
@@ -188,10 +182,7 @@ async def test_cancel_a_running_job_stops_the_generator(tmp_path: Path) -> None:
         await r.engine.cancel(submitted.job_id, r.requester())
         await r.said_until(lambda line: "cancelled" in line)
         await wait_until(r.store, submitted.job_id, lambda job: job.status is Status.CANCELLED)
-        for _ in range(100):
-            if generator.cancelled:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: generator.cancelled)
         assert generator.cancelled == ["Alex"] and generator.painted == []
         assert (await r.store.job(submitted.job_id)).figure_id is None
 

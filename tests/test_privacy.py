@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import stat
 from pathlib import Path
 
@@ -17,7 +16,16 @@ from bot.jobs import Status
 from bot.privacy import Vault, load_key
 from bot.store.repository import Store, WrongKey
 from bot.store.tables import metadata
-from tests.engine_kit import Clock, photo, rig, settings_for, spec
+from tests.engine_kit import (
+    Clock,
+    eventually,
+    photo,
+    rig,
+    settings_for,
+    spec,
+    wait_for_status,
+    wait_until,
+)
 
 
 def database_file(settings: Settings) -> Path:
@@ -141,11 +149,12 @@ async def test_retention_zero_deletes_as_soon_as_delivered(tmp_path: Path) -> No
     async with rig(tmp_path, photo_retention=0, figure_retention=0) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         await r.said_until(lambda line: "done →" in line)
-        for _ in range(250):
-            job = await r.store.job(submitted.job_id)
-            if job.delivered_at and not await r.store.photo_exists(job.photo_id):
-                break
-            await asyncio.sleep(0.02)
+        job = await wait_until(r.store, submitted.job_id, lambda job: job.delivered_at is not None)
+
+        async def photo_gone() -> bool:
+            return not await r.store.photo_exists(job.photo_id)
+
+        await eventually(photo_gone)
         assert not await r.store.photo_exists(job.photo_id)
         assert await r.store.figure(job.figure_id) is None
 
@@ -180,16 +189,10 @@ async def test_forget_cancels_jobs_in_the_works(tmp_path: Path) -> None:
     generator = ScriptedGenerator(delay=30)
     async with rig(tmp_path, generator) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
-        for _ in range(500):
-            if (await r.store.job(submitted.job_id)).status is Status.RUNNING:
-                break
-            await asyncio.sleep(0.02)
+        await wait_for_status(r.store, submitted.job_id, Status.RUNNING)
         counts = await r.engine.forget(r.requester())
         assert counts["jobs"] == 1 and counts["photos"] == 1
-        for _ in range(100):
-            if generator.cancelled:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: generator.cancelled)
         assert generator.cancelled == ["Alex"] and generator.painted == []
         assert await r.store.job(submitted.job_id) is None
 
