@@ -150,12 +150,17 @@ def _checked_bytes(data: object, limits: IntakeLimits) -> bytes:
     data = bytes(data)
     if not data:
         raise PhotoRejected(EMPTY_FILE)
-    if len(data) > limits.max_bytes:
+    check_file_size(len(data), limits)
+    return data
+
+
+def check_file_size(size: int, limits: IntakeLimits) -> None:
+    """Refuse a file of ``size`` bytes over the limit, saying both sizes."""
+    if size > limits.max_bytes:
         raise PhotoRejected(
-            f"That file is {describe_size(len(data), round_up=True)}; "
+            f"That file is {describe_size(size, round_up=True)}; "
             f"the limit is {describe_size(limits.max_bytes, round_up=False)}."
         )
-    return data
 
 
 @cache

@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 from bot.errors import UserFacingError
-from bot.intake import IntakeLimits, PhotoRejected, describe_size
+from bot.intake import IntakeLimits, PhotoRejected, check_file_size, describe_size
 
 SHOWN_PATH_CHARS = 80
 
@@ -25,11 +25,7 @@ def read_photo_file(path: Path, limits: IntakeLimits) -> bytes:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             raise UserFacingError(f"{shown_path(path)} is not a regular file; give me a photo file.")
-        if info.st_size > limits.max_bytes:
-            raise PhotoRejected(
-                f"That file is {describe_size(info.st_size, round_up=True)}; "
-                f"the limit is {describe_size(limits.max_bytes, round_up=False)}."
-            )
+        check_file_size(info.st_size, limits)
         with path.open("rb") as file:
             data = file.read(limits.max_bytes + 1)
     except OSError as error:
