@@ -67,6 +67,42 @@ class Settings(BaseSettings):
     job_timeout: Seconds = 300.0
     shutdown_grace: Seconds = 20.0
 
+    # OpenAI generator
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_image_model: str = "gpt-image-2.5-sunburst"
+    openai_image_quality: Literal["low", "medium", "high", "auto"] = "medium"
+    openai_image_size: str = Field("1024x1536", pattern=r"^(auto|\d{3,4}x\d{3,4})$")
+    openai_timeout: Seconds = 180.0
+    openai_partial_images: int = Field(2, ge=0, le=3)
+    openai_box_mode: Literal["exact", "ai"] = "exact"
+    openai_moderation: bool = True
+    openai_concurrency: int = Field(4, ge=1, le=64)
+    # USD per million tokens, for the cost estimate kept with each job
+    openai_price_text_input: float = Field(5.0, ge=0)
+    openai_price_image_input: float = Field(8.0, ge=0)
+    openai_price_image_output: float = Field(32.0, ge=0)
+    fallback_to_local: bool = False
+    daily_budget_usd: float | None = Field(None, ge=0)
+    daily_budget_per_chat_usd: float | None = Field(None, ge=0)
+    stats_retention: Seconds = 90 * 86400.0
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_file_base_url: str = "https://api.telegram.org/file/bot"
+    telegram_download_max_mb: float = Field(20, gt=0)
+    telegram_webhook_url: str = ""
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = Field(8443, ge=1, le=65535)
+    telegram_webhook_secret: SecretStr | None = None
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_guild_ids: str = ""
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = ""
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     figurebot_font_dirs: str = ""
 
@@ -84,6 +120,18 @@ class Settings(BaseSettings):
                 f"got {self.figure_width}x{self.figure_height}"
             )
         return self
+
+    @field_validator("discord_guild_ids")
+    @classmethod
+    def _guild_ids(cls, value: str) -> str:
+        if any(not part.strip().isdigit() for part in value.split(",") if part.strip()):
+            raise ValueError("DISCORD_GUILD_IDS takes numeric server ids separated by commas")
+        return value
+
+    @property
+    def guild_ids(self) -> list[int]:
+        """``DISCORD_GUILD_IDS`` as numbers: the servers whose commands are synced at once."""
+        return [int(part) for part in self.discord_guild_ids.split(",") if part.strip()]
 
     @property
     def database(self) -> str:

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
+from bot.chats import ChatSettings
 from bot.config import Settings
 from bot.errors import UserFacingError
-from bot.generators.base import BadInput, Generator, Misconfigured, Progress, Refused, Transient
+from bot.generators.base import BadInput, Generator, Misconfigured, Painted, Progress, Refused, Transient
 from bot.intake import Photo
 from bot.jobs import ACTIVE, EventKind, Job, JobEvent, Requester, Status
 from bot.logs import log_event
@@ -47,6 +48,21 @@ class JobNotFound(UserFacingError):
 class Submitted:
     job_id: str
     position: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Where a requester stands today, for ``/quota``."""
+
+    generator: str
+    user_used: int
+    user_limit: int
+    chat_used: int
+    chat_limit: int
+    active: int
+    active_limit: int  # 0: no limit
+    resets_in: str
+    budget_left_usd: float | None  # None: no budget applies
 
 
 def _day_and_reset(now: float) -> tuple[str, str]:
@@ -90,6 +106,7 @@ class JobEngine:
         self._cancelled: set[str] = set()
         self._admission = asyncio.Lock()
         self._delivering: set[str] = set()
+        self._reserved: dict[str, float] = {}  # job id → expected cost booked while it paints
         self._workers: list[asyncio.Task[None]] = []
         self._maintenance: asyncio.Task[None] | None = None
         self._stopping = False
@@ -141,6 +158,31 @@ class JobEngine:
             raise UserFacingError(f"There is no generator called '{chosen}' here.")
         return chosen, self.generators[chosen]
 
+    async def generator_in(self, requester: Requester, name: str | None = None) -> tuple[str, Generator]:
+        """The generator for a request from ``requester``'s chat: ``name`` or the default, unless the chat
+        keeps photos on this machine, where the local generator paints instead."""
+        chosen, generator = self.generator_for(name)
+        if generator.sends_photo_off_machine and (await self.chat_settings(requester)).local_only:
+            if "local" not in self.generators:
+                raise UserFacingError("This chat keeps photos on this machine, but local rendering is off.")
+            return "local", self.generators["local"]
+        return chosen, generator
+
+    async def chat_settings(self, requester: Requester) -> ChatSettings:
+        """What the admins of ``requester``'s chat (or server) set."""
+        return await self.store.chat_settings(requester.platform, requester.scope)
+
+    async def update_chat_settings(self, requester: Requester, **changes: object) -> ChatSettings:
+        """Change settings of ``requester``'s chat (the adapter checks that they may); the new settings."""
+        current = await self.chat_settings(requester)
+        try:
+            updated = current.changed(**changes)
+        except (TypeError, ValueError) as error:
+            raise UserFacingError(f"Those settings cannot be saved: {error}.") from None
+        await self.store.save_chat_settings(requester.platform, requester.scope, updated)
+        log_event(log, "chat.settings", platform=requester.platform, changed=",".join(sorted(changes)))
+        return updated
+
     async def _check_consent(self, requester: Requester, name: str, generator: Generator) -> None:
         if not generator.sends_photo_off_machine:
             return
@@ -161,7 +203,9 @@ class JobEngine:
             version=version,
         )
 
-    def _quota(self, generator: Generator, who: str) -> int:
+    def _quota(self, generator: Generator, who: str, chat: ChatSettings) -> int:
+        if who == "user" and chat.daily_quota_per_user is not None:
+            return chat.daily_quota_per_user
         configured = (
             self.settings.daily_quota_per_user if who == "user" else self.settings.daily_quota_per_chat
         )
@@ -187,42 +231,73 @@ class JobEngine:
                 )
         day, resets_in = _day_and_reset(self.clock())
         subjects = self._subjects(requester)
+        chat = await self.chat_settings(requester)
         for who, subject in (("user", "You have"), ("chat", "This chat has")):
-            quota = self._quota(generator, who)
+            quota = self._quota(generator, who, chat)
             used = await self.store.usage(day, requester.platform, subjects[who], name)
             if used >= quota:
                 raise LimitReached(
                     f"{subject} made {used} figures today; the daily limit is {quota}. "
                     f"It resets in {resets_in} (midnight UTC)."
                 )
+        await self._check_budget(requester, generator)
+
+    async def _budget_left(self, requester: Requester) -> float | None:
+        """USD left today under the global and the chat's budget, whichever is less; ``None``: no budget."""
+        day = _day_and_reset(self.clock())[0]
+        left = []
+        if self.settings.daily_budget_usd is not None:
+            left.append(self.settings.daily_budget_usd - await self.store.spent(day))
+        if self.settings.daily_budget_per_chat_usd is not None:
+            spent = await self.store.spent(day, requester.platform, self._subjects(requester)["chat"])
+            left.append(self.settings.daily_budget_per_chat_usd - spent)
+        return min(left) if left else None
+
+    async def _check_budget(self, requester: Requester, generator: Generator) -> None:
+        """Refuse a figure whose expected cost would pass today's budget, before anything is spent."""
+        if generator.cost_estimate_usd <= 0:
+            return
+        left = await self._budget_left(requester)
+        if left is not None and generator.cost_estimate_usd > left:
+            resets_in = _day_and_reset(self.clock())[1]
+            raise LimitReached(
+                f"Today's budget for figures is used up. It resets in {resets_in} (midnight UTC)."
+            )
 
     async def submit(
-        self, requester: Requester, photo: Photo, spec: FigureSpec, generator: str | None = None
+        self,
+        requester: Requester,
+        photo: Photo,
+        spec: FigureSpec,
+        generator: str | None = None,
+        ref: str | None = None,
     ) -> Submitted:
-        """Queue a figure of ``photo``; its id and queue position. Raises a user-facing error when refused."""
-        name, chosen = self.generator_for(generator)
+        """Queue a figure of ``photo``; its id and queue position. Raises a user-facing error when refused.
+
+        ``ref`` is the platform's note about the job (where its status message is), given back in events."""
+        name, chosen = await self.generator_in(requester, generator)
         await self._check_consent(requester, name, chosen)
         data = await asyncio.to_thread(photo.encode, "JPEG")
         async with self._admission:  # checking the limits and counting the job happen as one step
             await self._check_limits(requester, name, chosen)
             photo_id = await self.store.add_photo(requester.platform, requester.user_id, data, self.clock())
-            job_id = await self._add_job(requester, spec, name, photo_id)
+            job_id = await self._add_job(requester, spec, name, photo_id, ref=ref)
         return await self._announce(job_id)
 
-    async def reroll(self, job_id: str, requester: Requester, spec: FigureSpec | None = None) -> Submitted:
+    async def reroll(
+        self, job_id: str, requester: Requester, spec: FigureSpec | None = None, ref: str | None = None
+    ) -> Submitted:
         """Make another figure from the photo of ``job_id`` (same spec unless a new one is given)."""
         job = await self.own_job(job_id, requester)
-        chosen = self.generators.get(job.generator)
-        if chosen is None:
-            raise UserFacingError(f"There is no generator called '{job.generator}' here.")
-        await self._check_consent(requester, job.generator, chosen)
+        name, chosen = await self.generator_in(requester, job.generator)
+        await self._check_consent(requester, name, chosen)
         async with self._admission:
             if job.photo_id is None or not await self.store.photo_exists(job.photo_id):
                 raise UserFacingError(expired_message(self.settings))
-            await self._check_limits(requester, job.generator, chosen)
+            await self._check_limits(requester, name, chosen)
             # The new job exists before the photo is held, so a sibling finishing in between
             # cannot start the photo's retention clock.
-            new_id = await self._add_job(requester, spec or job.spec, job.generator, job.photo_id, job.id)
+            new_id = await self._add_job(requester, spec or job.spec, name, job.photo_id, job.id, ref)
             await self.store.set_photo_expiry(job.photo_id, None)
         return await self._announce(new_id)
 
@@ -233,10 +308,11 @@ class JobEngine:
         generator: str,
         photo_id: str,
         parent_id: str | None = None,
+        ref: str | None = None,
     ) -> str:
         """Store the job and count it against today's quotas."""
         now = self.clock()
-        job_id = await self.store.add_job(requester, spec, generator, photo_id, now, parent_id)
+        job_id = await self.store.add_job(requester, spec, generator, photo_id, now, parent_id, ref)
         subjects = self._subjects(requester).values()
         await self.store.count_usage(_day_and_reset(now)[0], requester.platform, subjects, generator)
         return job_id
@@ -268,6 +344,28 @@ class JobEngine:
             raise JobNotFound("I can't find that figure among yours.")
         return job
 
+    async def set_ref(self, job_id: str, ref: str | None) -> None:
+        """Replace the platform's note about a job."""
+        await self.store.set_ref(job_id, ref)
+
+    async def quota(self, requester: Requester) -> Quota:
+        """Today's figures, limits and budget for ``requester`` with the generator their chat uses."""
+        name, generator = await self.generator_in(requester)
+        day, resets_in = _day_and_reset(self.clock())
+        subjects = self._subjects(requester)
+        chat = await self.chat_settings(requester)
+        return Quota(
+            generator=name,
+            user_used=await self.store.usage(day, requester.platform, subjects["user"], name),
+            user_limit=self._quota(generator, "user", chat),
+            chat_used=await self.store.usage(day, requester.platform, subjects["chat"], name),
+            chat_limit=self._quota(generator, "chat", chat),
+            active=len(await self.store.active_jobs(requester.platform, requester.user_id)),
+            active_limit=self.settings.max_active_jobs_per_user,
+            resets_in=resets_in,
+            budget_left_usd=await self._budget_left(requester) if generator.cost_estimate_usd > 0 else None,
+        )
+
     async def position(self, job_id: str) -> int | None:
         """1 for the next job to start; ``None`` when the job is not waiting."""
         for index, row in enumerate(await self.store.queue(), start=1):
@@ -282,7 +380,7 @@ class JobEngine:
         if not await self.store.transition(job.id, ACTIVE, status=Status.CANCELLED, finished_at=now):
             raise UserFacingError("That figure is already finished, so there is nothing to cancel.")
         self._cancel_task(job.id)
-        await self._release_photo(job.photo_id, delete_now=True)
+        await self._release_photo(job, delete_now=True)
         log_event(log, "job.cancelled", job=job.id)
         await self._emit(JobEvent(EventKind.CANCELLED, job))
         return job
@@ -306,8 +404,10 @@ class JobEngine:
 
     async def purge(self) -> dict[str, int]:
         """Delete photos and figures past their retention, old finished jobs, and old usage counts."""
-        two_days_ago = _day_and_reset(self.clock() - 2 * 86400)[0]
-        counts = await self.store.purge(self.clock(), self.settings.figure_retention, two_days_ago)
+        now = self.clock()
+        two_days_ago = _day_and_reset(now - 2 * 86400)[0]
+        oldest_stats = _day_and_reset(now - self.settings.stats_retention)[0]
+        counts = await self.store.purge(now, self.settings.figure_retention, two_days_ago, oldest_stats)
         if any(counts.values()):
             log_event(log, "purge", **counts)
         return counts
@@ -350,8 +450,9 @@ class JobEngine:
         del sealed_photo
         self._tasks[job.id] = task
         self._running[job.id] = job
+        painted: Painted | None = None
         try:
-            image = await task
+            painted = await task
         except asyncio.CancelledError:
             await self._interrupted(job)
             return
@@ -382,13 +483,14 @@ class JobEngine:
             self._cancelled.discard(job.id)
             self._claimed[job.generator] -= 1
             self._work.set()
+            await self._settle_spend(job, painted)
         try:
-            await self._finish(job, image)
+            await self._finish(job, painted)
         except Exception:
             log.exception("storing a figure failed", extra={"job": job.id})
             await self._fail(job, BROKEN)
 
-    async def _generate(self, job: Job, sealed_photo: bytes | None) -> Image.Image:
+    async def _generate(self, job: Job, sealed_photo: bytes | None) -> Painted:
         if sealed_photo is None:
             raise UserFacingError(expired_message(self.settings))
         data = self.store.vault.open(sealed_photo)
@@ -407,11 +509,38 @@ class JobEngine:
                 )
             )
 
+        generator = self.generators[job.generator]
         async with self._painting[job.generator]:
+            await self._reserve_spend(job, generator)
             log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
             await self._emit(JobEvent(EventKind.STARTED, job))
             async with asyncio.timeout(self.settings.job_timeout):
-                return await self.generators[job.generator].generate(photo, job.spec, progress)
+                result = await generator.generate(photo, job.spec, progress)
+        return result if isinstance(result, Painted) else Painted(result)
+
+    async def _reserve_spend(self, job: Job, generator: Generator) -> None:
+        """Check the budget again just before painting (many queued jobs may have passed it at submit)
+        and book the expected cost, so jobs painting at once cannot pass the budget together."""
+        if generator.cost_estimate_usd <= 0:
+            return
+        await self._check_budget(job.requester, generator)
+        self._reserved[job.id] = generator.cost_estimate_usd
+        await self._add_spend(job, 0, generator.cost_estimate_usd)
+
+    async def _settle_spend(self, job: Job, painted: Painted | None) -> None:
+        """Replace the booked estimate by the real cost, and count a finished figure."""
+        booked = self._reserved.pop(job.id, 0.0)
+        cost = painted.cost_usd if painted else 0.0
+        if booked or painted:
+            try:
+                await self._add_spend(job, 1 if painted else 0, cost - booked)
+            except Exception:
+                log.exception("recording spend failed", extra={"job": job.id})
+
+    async def _add_spend(self, job: Job, jobs_added: int, cost_usd: float) -> None:
+        day = _day_and_reset(self.clock())[0]
+        scope = self._subjects(job.requester)["chat"]
+        await self.store.add_spend(day, job.requester.platform, scope, job.generator, jobs_added, cost_usd)
 
     async def _interrupted(self, job: Job) -> None:
         """The painting was cancelled: by the user or a forget (already recorded), or by shutdown."""
@@ -448,34 +577,41 @@ class JobEngine:
             job.id, [Status.RUNNING], status=Status.FAILED, error=reason, finished_at=now
         ):
             log_event(log, "job.failed", job=job.id, reason=reason)
-            await self._release_photo(job.photo_id)
+            await self._release_photo(job)
             await self._deliver(job.id)
 
-    async def _finish(self, job: Job, image: Image.Image) -> None:
+    async def _finish(self, job: Job, painted: Painted) -> None:
         fmt = self.settings.figure_format
-        data = await asyncio.to_thread(encode_figure, image, fmt)
+        data = await asyncio.to_thread(encode_figure, painted.image, fmt)
         now = self.clock()
         figure_expiry = _expiry(now, self.settings.figure_retention)
-        photo_expiry = _expiry(now, self.settings.photo_retention)
-        done = await self.store.finish_job(job, data, fmt, now, figure_expiry, photo_expiry)
+        photo_expiry = _expiry(now, await self._photo_retention(job))
+        done = await self.store.finish_job(
+            job, data, fmt, now, figure_expiry, photo_expiry, painted.cost_usd or None, painted.stand_in
+        )
         if done is None:  # cancelled or forgotten while the last step ran
             return
         log_event(log, "job.done", job=job.id, bytes=len(data))
         await self._deliver(done.id, JobEvent(EventKind.DONE, done, figure=data, figure_format=fmt))
 
-    async def _release_photo(self, photo_id: str | None, delete_now: bool = False) -> None:
-        """Start the photo's retention clock once no waiting job needs it.
+    async def _photo_retention(self, job: Job) -> float:
+        """How long the job's photo is kept: the global setting, or the chat's when shorter."""
+        own = (await self.chat_settings(job.requester)).photo_retention
+        return self.settings.photo_retention if own is None else min(own, self.settings.photo_retention)
+
+    async def _release_photo(self, job: Job, delete_now: bool = False) -> None:
+        """Start the retention clock of the job's photo once no waiting job needs it.
 
         With a retention of 0 the photo goes after delivery; ``delete_now`` is for jobs that deliver
         nothing (cancelled), whose photo would otherwise be kept with no clock running.
         """
-        if not photo_id:
+        if not job.photo_id:
             return
-        expiry = _expiry(self.clock(), self.settings.photo_retention)
+        expiry = _expiry(self.clock(), await self._photo_retention(job))
         if expiry is not None:
-            await self.store.release_photo(photo_id, expiry)
+            await self.store.release_photo(job.photo_id, expiry)
         elif delete_now:
-            await self.store.delete_unused_photo(photo_id)
+            await self.store.delete_unused_photo(job.photo_id)
 
     # Delivery
 
@@ -527,9 +663,10 @@ class JobEngine:
         """Retention 0 means: gone as soon as the chat has it."""
         if self.settings.figure_retention == 0 and job.figure_id:
             await self.store.delete_figure(job.figure_id)
-        if self.settings.photo_retention == 0 and job.photo_id:
+        photo_retention = await self._photo_retention(job)
+        if photo_retention == 0 and job.photo_id:
             await self.store.delete_unused_photo(job.photo_id)
-        if self.settings.figure_retention == 0 or self.settings.photo_retention == 0:
+        if self.settings.figure_retention == 0 or photo_retention == 0:
             await self.store.checkpoint()
 
     async def redeliver(self) -> int:

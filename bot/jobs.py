@@ -67,6 +67,14 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     delivered_at: float | None = None
+    ref: str | None = None
+    cost_usd: float | None = None
+    painted_by: str | None = None
+
+    @property
+    def painter(self) -> str:
+        """The generator that actually painted the figure (a stand-in after a fallback)."""
+        return self.painted_by or self.generator
 
     @classmethod
     def from_row(cls, row: Any) -> Job:
@@ -87,6 +95,9 @@ class Job:
             started_at=row.started_at,
             finished_at=row.finished_at,
             delivered_at=row.delivered_at,
+            ref=row.ref,
+            cost_usd=row.cost_usd,
+            painted_by=row.painted_by,
         )
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 from adapters.console import ConsoleAdapter
 from bot.config import Settings
 from bot.engine import JobEngine
-from bot.generators.base import ProgressCallback
+from bot.generators.base import Painted, ProgressCallback
 from bot.intake import Photo
 from bot.jobs import Job, Requester, Status
 from bot.privacy import Vault, load_key
@@ -37,7 +37,10 @@ class ScriptedGenerator:
     concurrency: int | None = 1
     daily_quota_per_user: int = 100
     daily_quota_per_chat: int = 1000
+    cost_estimate_usd: float = 0.0
     delay: float = 0.0
+    cost: float = 0.0  # reported with each figure (as a Painted)
+    stand_in: str | None = None
     script: list[Exception | None] = field(default_factory=list)
     painted: list[str] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
@@ -46,7 +49,7 @@ class ScriptedGenerator:
 
     async def generate(
         self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
-    ) -> Image.Image:
+    ) -> Image.Image | Painted:
         self.started.append(spec.name)
         self.photos.append(photo)
         step = self.script.pop(0) if self.script else None
@@ -58,7 +61,8 @@ class ScriptedGenerator:
         if step is not None:
             raise step
         self.painted.append(spec.name)
-        return Image.new("RGB", (64, 96), (200, 40, 40))
+        image = Image.new("RGB", (64, 96), (200, 40, 40))
+        return Painted(image, self.cost, self.stand_in) if self.cost or self.stand_in else image
 
 
 def settings_for(tmp_path: Path, **values: Any) -> Settings:
@@ -150,14 +154,17 @@ async def rig(
     generator: ScriptedGenerator | None = None,
     clock: Callable[[], float] | None = None,
     start: bool = True,
+    others: tuple[ScriptedGenerator, ...] = (),
     **values: Any,
 ) -> AsyncIterator[Rig]:
-    """An engine on a real SQLite file in ``tmp_path`` with the in-memory console platform subscribed."""
+    """An engine on a real SQLite file in ``tmp_path`` with the in-memory console platform subscribed;
+    ``generator`` is the default, ``others`` run beside it."""
     settings = settings_for(tmp_path, **values)
     generator = generator or ScriptedGenerator()
     store = await Store.open(settings.database, Vault(load_key(settings)))
     options = {"clock": clock} if clock else {}
-    engine = JobEngine(store, {generator.name: generator}, settings, **options)
+    generators = {each.name: each for each in (generator, *others)}
+    engine = JobEngine(store, generators, settings, **options)
     console = ConsoleAdapter(engine, tmp_path / "figures")
     if start:
         await engine.start()

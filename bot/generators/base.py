@@ -38,6 +38,16 @@ class Misconfigured(GeneratorError):
 
 
 @dataclass(frozen=True)
+class Painted:
+    """A finished figure with what the engine should know about it: its estimated cost, and the
+    generator that stood in when the requested one could not paint (a fallback)."""
+
+    image: Image.Image
+    cost_usd: float = 0.0
+    stand_in: str | None = None
+
+
+@dataclass(frozen=True)
 class Progress:
     """How far a generation has come, with an optional preview image."""
 
@@ -57,7 +67,10 @@ class Generator(Protocol):
     concurrency: int | None  # jobs at once; None: the engine's setting
     daily_quota_per_user: int
     daily_quota_per_chat: int
+    cost_estimate_usd: float  # what one figure is expected to cost, checked against budgets before it starts
 
     async def generate(
         self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
-    ) -> Image.Image: ...
+    ) -> Image.Image | Painted:
+        """The figure; a ``Painted`` when there is a cost or a stand-in to report."""
+        ...

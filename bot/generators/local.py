@@ -33,6 +33,7 @@ class LocalGenerator:
     concurrency: int | None = None
     daily_quota_per_user = 100
     daily_quota_per_chat = 1000
+    cost_estimate_usd = 0.0
 
     def __init__(self, size: tuple[int, int] = (1024, 1536)) -> None:
         self.size = size

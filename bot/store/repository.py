@@ -12,12 +12,24 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.chats import ChatSettings
 from bot.errors import ConfigurationError
 from bot.jobs import ACTIVE, Job, Requester, Status, spec_to_json
 from bot.privacy import Vault
 from bot.spec import FigureSpec
 from bot.store.database import create_engine, migrate
-from bot.store.tables import PERSONAL_TABLES, consents, figures, jobs, meta, photos, usage, user_settings
+from bot.store.tables import (
+    PERSONAL_TABLES,
+    chat_settings,
+    consents,
+    figures,
+    jobs,
+    meta,
+    photos,
+    spend,
+    usage,
+    user_settings,
+)
 
 KEY_CHECK = b"figurebot store key check"
 
@@ -85,7 +97,13 @@ _CLAIM = (
 _FINISH = (
     update(jobs)
     .where(jobs.c.id == bindparam("job_id"), jobs.c.status == Status.RUNNING)
-    .values(status=Status.DONE, figure_id=bindparam("figure_id"), finished_at=bindparam("now"))
+    .values(
+        status=Status.DONE,
+        figure_id=bindparam("figure_id"),
+        finished_at=bindparam("now"),
+        cost_usd=bindparam("cost_usd"),
+        painted_by=bindparam("painted_by"),
+    )
 )
 # A photo no waiting or running job needs any more (parameter ``photo_id``).
 _UNUSED_PHOTO = and_(
@@ -194,6 +212,7 @@ class Store:
         photo_id: str,
         now: float,
         parent_id: str | None = None,
+        ref: str | None = None,
     ) -> str:
         job_id = new_id()
         await self._execute(
@@ -210,9 +229,13 @@ class Store:
                 status=Status.QUEUED,
                 attempts=0,
                 created_at=now,
+                ref=ref,
             )
         )
         return job_id
+
+    async def set_ref(self, job_id: str, ref: str | None) -> None:
+        await self._execute(update(jobs).where(jobs.c.id == job_id).values(ref=ref))
 
     async def job(self, job_id: str) -> Job | None:
         rows = await self._rows(select(jobs).where(jobs.c.id == job_id))
@@ -288,6 +311,8 @@ class Store:
         now: float,
         figure_expiry: float | None,
         photo_expiry: float | None,
+        cost_usd: float | None = None,
+        painted_by: str | None = None,
     ) -> Job | None:
         """Store the figure, mark the job done and start the photo's retention clock, all at once.
 
@@ -297,7 +322,14 @@ class Store:
         sealed = self.vault.seal(data)
         owner = job.requester
         async with self._transaction() as connection:
-            done = await connection.execute(_FINISH, {"job_id": job.id, "figure_id": figure_id, "now": now})
+            finish = {
+                "job_id": job.id,
+                "figure_id": figure_id,
+                "now": now,
+                "cost_usd": cost_usd,
+                "painted_by": painted_by,
+            }
+            done = await connection.execute(_FINISH, finish)
             if done.rowcount != 1:
                 return None
             figure = {
@@ -313,7 +345,14 @@ class Store:
             await connection.execute(insert(figures), figure)
             if job.photo_id:
                 await connection.execute(_RELEASE, {"photo_id": job.photo_id, "expires_at": photo_expiry})
-        return replace(job, status=Status.DONE, figure_id=figure_id, finished_at=now)
+        return replace(
+            job,
+            status=Status.DONE,
+            figure_id=figure_id,
+            finished_at=now,
+            cost_usd=cost_usd,
+            painted_by=painted_by,
+        )
 
     async def release_photo(self, photo_id: str, expires_at: float | None) -> None:
         """Start the photo's retention clock (``expires_at``), unless a waiting job still needs it."""
@@ -399,6 +438,51 @@ class Store:
                     }
                     await connection.execute(insert(usage), row)
 
+    # Spend (budgets and stats)
+
+    async def add_spend(
+        self, day: str, platform: str, scope: str, generator: str, jobs_added: int, cost_usd: float
+    ) -> None:
+        """Add jobs and estimated cost to a chat's day (``scope`` is a pseudonym of the chat)."""
+        key = and_(
+            spend.c.day == day,
+            spend.c.platform == platform,
+            spend.c.scope == scope,
+            spend.c.generator == generator,
+        )
+        async with self._transaction() as connection:
+            added = {"jobs": spend.c.jobs + jobs_added, "cost_usd": spend.c.cost_usd + cost_usd}
+            updated = await connection.execute(update(spend).where(key).values(**added))
+            if updated.rowcount == 0:
+                row = {"day": day, "platform": platform, "scope": scope, "generator": generator}
+                await connection.execute(insert(spend), {**row, "jobs": jobs_added, "cost_usd": cost_usd})
+
+    async def spent(self, day: str, platform: str | None = None, scope: str | None = None) -> float:
+        """Estimated USD spent on ``day``: everywhere, or in one chat."""
+        query = select(func.coalesce(func.sum(spend.c.cost_usd), 0.0)).where(spend.c.day == day)
+        if platform is not None and scope is not None:
+            query = query.where(spend.c.platform == platform, spend.c.scope == scope)
+        return float((await self._rows(query))[0][0])
+
+    async def spend_rows(self, since_day: str) -> list[Any]:
+        """Every spend row from ``since_day`` on, newest day first."""
+        query = select(spend).where(spend.c.day >= since_day)
+        return await self._rows(query.order_by(spend.c.day.desc(), spend.c.platform, spend.c.scope))
+
+    # Chat settings
+
+    async def chat_settings(self, platform: str, scope: str) -> ChatSettings:
+        where = and_(chat_settings.c.platform == platform, chat_settings.c.scope == scope)
+        rows = await self._rows(select(chat_settings).where(where))
+        return ChatSettings.from_row(rows[0]) if rows else ChatSettings()
+
+    async def save_chat_settings(self, platform: str, scope: str, settings: ChatSettings) -> None:
+        where = and_(chat_settings.c.platform == platform, chat_settings.c.scope == scope)
+        async with self._transaction() as connection:
+            await connection.execute(delete(chat_settings).where(where))
+            values = {"platform": platform, "scope": scope, **settings.to_row()}
+            await connection.execute(insert(chat_settings), values)
+
     # Figures
 
     async def figure(self, figure_id: str) -> tuple[bytes, str] | None:
@@ -446,8 +530,11 @@ class Store:
         await self.checkpoint()
         return counts
 
-    async def purge(self, now: float, job_retention: float, oldest_day: str) -> dict[str, int]:
-        """Delete expired photos and figures, and finished jobs older than ``job_retention``."""
+    async def purge(
+        self, now: float, job_retention: float, oldest_day: str, oldest_spend_day: str
+    ) -> dict[str, int]:
+        """Delete expired photos and figures, finished jobs older than ``job_retention``, usage counts
+        before ``oldest_day`` and spend before ``oldest_spend_day``."""
         async with self._transaction() as connection:
             gone_photos = await connection.execute(
                 delete(photos).where(photos.c.expires_at.is_not(None), photos.c.expires_at <= now)
@@ -463,6 +550,7 @@ class Store:
                 )
             )
             await connection.execute(delete(usage).where(usage.c.day < oldest_day))
+            await connection.execute(delete(spend).where(spend.c.day < oldest_spend_day))
         counts = {
             "photos": gone_photos.rowcount,
             "figures": gone_figures.rowcount,

@@ -6,6 +6,7 @@ Times are Unix seconds (floats): portable across databases and easy to compare w
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     Index,
@@ -64,6 +65,9 @@ jobs = Table(
     Column("started_at", Float),
     Column("finished_at", Float),
     Column("delivered_at", Float),
+    Column("ref", Text),  # the platform's note: where the status message is, which interaction to answer
+    Column("cost_usd", Float),  # estimated spend of the generator calls
+    Column("painted_by", String(32)),  # the generator that stood in, when it was not ``generator``
     Index("ix_jobs_queue", "status", "generator", "platform", "user_id", "created_at"),
     Index("ix_jobs_served", "platform", "user_id", "started_at", "status"),
     Index("ix_jobs_owner", "platform", "user_id", "created_at"),
@@ -114,6 +118,34 @@ usage = Table(
     Column("generator", String(32), nullable=False),
     Column("count", Integer, nullable=False),
     PrimaryKeyConstraint("day", "platform", "subject", "generator"),
+)
+
+# What an admin set for a chat or server: scope is the chat id, or the guild id on Discord.
+chat_settings = Table(
+    "chat_settings",
+    metadata,
+    Column("platform", String(PLATFORM), nullable=False),
+    Column("scope", String(USER), nullable=False),
+    Column("local_only", Boolean, nullable=False, default=False),
+    Column("daily_quota_per_user", Integer),
+    Column("photo_retention", Float),
+    Column("channels", Text, nullable=False, default=""),  # comma-separated ids; empty: everywhere
+    Column("admin_role", String(USER)),
+    PrimaryKeyConstraint("platform", "scope"),
+)
+
+# Jobs and estimated spend per UTC day, chat and generator, for budgets and `figurebot stats`. The chat is
+# a keyed hash (a private chat's id is its user's id): /forget cannot reset a budget; nothing names anyone.
+spend = Table(
+    "spend",
+    metadata,
+    Column("day", String(10), nullable=False),
+    Column("platform", String(PLATFORM), nullable=False),
+    Column("scope", String(ID), nullable=False),
+    Column("generator", String(32), nullable=False),
+    Column("jobs", Integer, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    PrimaryKeyConstraint("day", "platform", "scope", "generator"),
 )
 
 # Small facts about the store itself, such as a value sealed with the key it was written with.
