@@ -239,7 +239,8 @@ class ConsoleAdapter:
             if await self.engine.store.job(job.id) is None:  # its owner used /forget meanwhile
                 await asyncio.to_thread(path.unlink, missing_ok=True)
                 return
-            self.say(f"{prefix} done → {path}")
+            stand_in = f" (painted by the {job.painted_by} generator instead)" if job.painted_by else ""
+            self.say(f"{prefix} done → {path}{stand_in}")
         elif event.kind is EventKind.FAILED:
             self.say(f"{prefix} failed: {event.reason}")
         elif event.kind is EventKind.CANCELLED:

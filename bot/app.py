@@ -11,6 +11,7 @@ from typing import Protocol
 
 from bot.config import Settings
 from bot.engine import JobEngine
+from bot.errors import ConfigurationError
 from bot.generators.base import Generator
 from bot.generators.local import LocalGenerator
 from bot.logs import log_event
@@ -46,8 +47,20 @@ def platform_adapters(settings: Settings) -> list[AdapterFactory]:
 
 
 def generators(settings: Settings) -> dict[str, Generator]:
-    """The generators this process can run."""
-    return {"local": LocalGenerator((settings.figure_width, settings.figure_height))}
+    """The generators this process can run: always the local one, and OpenAI's when a key is set."""
+    local = LocalGenerator((settings.figure_width, settings.figure_height))
+    available: dict[str, Generator] = {"local": local}
+    if settings.openai_api_key is not None:
+        from bot.generators.openai import OpenAIGenerator
+
+        available["openai"] = OpenAIGenerator(settings, local)
+    if settings.figurebot_generator not in available:
+        needs = " (set OPENAI_API_KEY)" if settings.figurebot_generator == "openai" else ""
+        raise ConfigurationError(
+            f"FIGUREBOT_GENERATOR={settings.figurebot_generator} is not available{needs}; "
+            f"choose one of: {', '.join(available)}."
+        )
+    return available
 
 
 @asynccontextmanager

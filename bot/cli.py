@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 from bot.errors import ConfigurationError, UserFacingError
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from bot.config import Settings
+    from bot.generators.local import LocalGenerator
+    from bot.intake import Photo
+    from bot.spec import FigureSpec
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED = 0, 2, 3
 
@@ -42,6 +47,7 @@ class UsageError(Exception):
 
 def _render(args: argparse.Namespace) -> int:
     from bot.config import get_settings
+    from bot.generators.base import Misconfigured
     from bot.generators.local import LocalGenerator
     from bot.intake import IntakeLimits, PhotoRejected, accept_photo
     from bot.output import encode_figure
@@ -68,14 +74,59 @@ def _render(args: argparse.Namespace) -> int:
     except UserFacingError as error:
         print(error.message, file=sys.stderr)
         return EXIT_REFUSED if isinstance(error, PhotoRejected | SpecError) else EXIT_USAGE
-    generator = LocalGenerator((settings.figure_width, settings.figure_height))
+    local = LocalGenerator((settings.figure_width, settings.figure_height))
+    if args.generator == "openai":
+        if settings.openai_api_key is None:
+            print("figurebot: --generator openai needs OPENAI_API_KEY (see .env.example).", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            image = asyncio.run(_paint_with_openai(settings, local, photo, spec))
+        except Misconfigured as error:
+            print(f"figurebot: {error.message}", file=sys.stderr)
+            return EXIT_USAGE
+        except UserFacingError as error:
+            print(f"figurebot: {error.message}", file=sys.stderr)
+            return EXIT_REFUSED
+    else:
+        image = local.render(photo, spec)
     try:
-        output.write_bytes(encode_figure(generator.render(photo, spec), fmt))
+        output.write_bytes(encode_figure(image, fmt))
     except OSError as error:
         print(f"figurebot: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
     print(output)
     return EXIT_OK
+
+
+async def _paint_with_openai(
+    settings: Settings, local: LocalGenerator, photo: Photo, spec: FigureSpec
+) -> Image.Image:
+    """Paint through OpenAI with a progress bar on stderr; the SDK's and the service's errors as messages."""
+    from bot.generators.base import Progress
+    from bot.generators.openai import OpenAIGenerator
+
+    generator = OpenAIGenerator(settings, local)
+    print(f"Sending the photo to OpenAI ({settings.openai_image_model})…", file=sys.stderr)
+
+    async def show(progress: Progress) -> None:
+        bar = f"\r{progress_bar(progress.fraction)} {progress.stage:<10}"
+        print(bar, end="", file=sys.stderr, flush=True)
+
+    await show(Progress(0.0, "waiting"))
+    try:
+        painted = await generator.generate(photo, spec, show)
+    finally:
+        print(file=sys.stderr)
+    if painted.stand_in:
+        print(f"OpenAI could not be used; painted by the {painted.stand_in} generator.", file=sys.stderr)
+    print(f"Estimated cost: ${painted.cost_usd:.3f}", file=sys.stderr)
+    return painted.image
+
+
+def progress_bar(fraction: float, width: int = 24) -> str:
+    """``[#########---------]  50%``"""
+    done = round(max(0.0, min(1.0, fraction)) * width)
+    return f"[{'#' * done}{'-' * (width - done)}] {round(fraction * 100):3d}%"
 
 
 def _themes(args: argparse.Namespace) -> int:
@@ -144,12 +195,42 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stats(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.config import get_settings
+    from bot.privacy import Vault, load_key
+    from bot.stats import chat_label, spend_report
+    from bot.store.repository import Store
+
+    settings = get_settings()
+    vault = Vault(load_key(settings))
+    if args.chat:
+        platform, _, chat = args.chat.partition(":")
+        if not platform or not chat:
+            print("figurebot: --chat takes PLATFORM:ID, e.g. telegram:-1001234", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"{args.chat} is shown as {chat_label(platform, vault.pseudonym(f'chat:{chat}'))}")
+        return EXIT_OK
+    since = (datetime.now(UTC) - timedelta(days=args.days - 1)).date().isoformat()
+
+    async def report() -> str:
+        store = await Store.open(settings.database, vault)
+        try:
+            return spend_report(await store.spend_rows(since), args.days)
+        finally:
+            await store.close()
+
+    print(asyncio.run(report()))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``figurebot`` subcommand."""
     parser = argparse.ArgumentParser(prog="figurebot", description="Turn a photo into a boxed action figure.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    render = commands.add_parser("render", help="render a figure from a photo, offline")
+    render = commands.add_parser("render", help="render a figure from a photo (offline by default)")
     render.add_argument("photo", help="photo file (JPEG, PNG, WebP, HEIC, AVIF, GIF or TIFF)")
     render.add_argument("-o", "--output", help="where to write the figure (default: PHOTO-figure.png here)")
     render.add_argument("--name", help="name printed on the box")
@@ -159,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--tagline", help="slogan under the name")
     render.add_argument("--style", help="box style: blister or window")
     render.add_argument("--format", choices=["png", "jpeg", "webp"], help="output format (default: png)")
+    render.add_argument(
+        "--generator",
+        choices=["local", "openai"],
+        default="local",
+        help="local: offline on this machine (default); openai: OpenAI's image API (needs OPENAI_API_KEY)",
+    )
     render.set_defaults(handler=_render)
 
     themes = commands.add_parser("themes", help="list the theme catalog")
@@ -167,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="talk to the bot in this terminal, no token needed")
     chat.add_argument("--user", default="you", help="who you are in the chat (default: you)")
     chat.set_defaults(handler=_chat)
+
+    stats = commands.add_parser("stats", help="figures and estimated spend per day, chat and generator")
+    stats.add_argument("--days", type=int, default=7, choices=range(1, 367), metavar="N", help="days (7)")
+    stats.add_argument("--chat", metavar="PLATFORM:ID", help="show how one chat or server is labelled")
+    stats.set_defaults(handler=_stats)
 
     run = commands.add_parser("run", help="serve every chat platform whose token is configured")
     run.set_defaults(handler=_run)

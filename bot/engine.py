@@ -515,7 +515,8 @@ class JobEngine:
             log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
             await self._emit(JobEvent(EventKind.STARTED, job))
             async with asyncio.timeout(self.settings.job_timeout):
-                result = await generator.generate(photo, job.spec, progress)
+                who = self.store.vault.pseudonym(f"safety:{job.requester.platform}:{job.requester.user_id}")
+                result = await generator.generate(photo, job.spec, progress, requester=who)
         return result if isinstance(result, Painted) else Painted(result)
 
     async def _reserve_spend(self, job: Job, generator: Generator) -> None:

@@ -48,7 +48,11 @@ class ScriptedGenerator:
     cancelled: list[str] = field(default_factory=list)
 
     async def generate(
-        self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
+        self,
+        photo: Photo,
+        spec: FigureSpec,
+        on_progress: ProgressCallback | None = None,
+        requester: str = "",
     ) -> Image.Image | Painted:
         self.started.append(spec.name)
         self.photos.append(photo)

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from adapters.console import user_folder
-from bot.generators.base import ProgressCallback
+from bot.generators.base import Painted, ProgressCallback
 from bot.intake import Photo
 from bot.jobs import ACTIVE, EventKind, JobEvent
 from bot.spec import FigureSpec
@@ -183,10 +183,14 @@ class GatedGenerator(ScriptedGenerator):
     gate: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def generate(
-        self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
-    ) -> Image.Image:
+        self,
+        photo: Photo,
+        spec: FigureSpec,
+        on_progress: ProgressCallback | None = None,
+        requester: str = "",
+    ) -> Image.Image | Painted:
         await self.gate.wait()
-        return await super().generate(photo, spec, on_progress)
+        return await super().generate(photo, spec, on_progress, requester)
 
 
 async def test_queue_cancel_reroll_and_forget(tmp_path: Path) -> None:

@@ -305,7 +305,7 @@ async def test_forgetting_does_not_reset_the_daily_quota(tmp_path: Path) -> None
 
 async def test_a_failure_while_storing_the_figure_fails_the_job_and_tells_the_user(tmp_path: Path) -> None:
     class SeeThroughGenerator(ScriptedGenerator):
-        async def generate(self, photo, spec, on_progress=None):
+        async def generate(self, photo, spec, on_progress=None, requester=""):
             return Image.new("RGBA", (64, 96), (0, 0, 0, 0))  # JPEG cannot hold transparency
 
     async with rig(tmp_path, SeeThroughGenerator(), figure_format="jpeg") as r:

@@ -70,7 +70,12 @@ class Generator(Protocol):
     cost_estimate_usd: float  # what one figure is expected to cost, checked against budgets before it starts
 
     async def generate(
-        self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
+        self,
+        photo: Photo,
+        spec: FigureSpec,
+        on_progress: ProgressCallback | None = None,
+        requester: str = "",
     ) -> Image.Image | Painted:
-        """The figure; a ``Painted`` when there is a cost or a stand-in to report."""
+        """The figure; a ``Painted`` when there is a cost or a stand-in to report. ``requester`` is a keyed
+        hash of who asked (never their id), for services that watch for abuse per end user."""
         ...

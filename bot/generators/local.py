@@ -58,7 +58,11 @@ class LocalGenerator:
         return self.box(self.toy(photo, spec), spec)
 
     async def generate(
-        self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
+        self,
+        photo: Photo,
+        spec: FigureSpec,
+        on_progress: ProgressCallback | None = None,
+        requester: str = "",
     ) -> Image.Image:
         """Render off the event loop, reporting progress after each stage."""
         figure = await asyncio.to_thread(self.toy, photo, spec)
