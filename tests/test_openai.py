@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import logging
 import os
@@ -20,8 +21,9 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.engine import BUSY, UNAVAILABLE
+from bot.generators.base import Transient
 from bot.generators.local import LocalGenerator
-from bot.generators.openai import OpenAIGenerator
+from bot.generators.openai import OpenAIGenerator, decode_image, decode_preview
 from bot.generators.prompts import DATA_RULE, figure_prompt
 from bot.intake import IntakeLimits, accept_photo
 from bot.jobs import EventKind, Job, JobEvent, Status
@@ -391,3 +393,27 @@ def test_openai_runs_beside_local_only_with_a_key(tmp_path: Path) -> None:
     assert set(keyed) == {"local", "openai"} and keyed["openai"].cost_estimate_usd > 0
     with pytest.raises(ConfigurationError, match=r"GENERATOR=openai is not available \(set OPENAI_API_KEY"):
         generators(settings_for(tmp_path, figurebot_generator="openai"))
+
+
+async def test_a_moderation_outage_is_retried_like_any_passing_failure(tmp_path: Path) -> None:
+    async with openai_rig(tmp_path) as (r, api):
+        api.fail_next(503, endpoint="moderations")
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        job = await delivered(r, submitted.job_id)
+        assert (job.status, job.attempts, api.moderation_attempts, api.edit_attempts) == (
+            Status.DONE,
+            2,
+            2,
+            1,
+        )
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    ["not base64!", base64.b64encode(b"GIF89a broken").decode(), ""],
+    ids=["not-base64", "broken-image", "empty"],
+)
+def test_an_unreadable_result_is_a_passing_failure(encoded: str) -> None:
+    with pytest.raises(Transient, match="could not be read"):
+        decode_image(encoded)
+    assert decode_preview(encoded) is None
