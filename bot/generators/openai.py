@@ -149,14 +149,15 @@ class OpenAIGenerator:
                 raise Transient("OpenAI answered without an image.")
             return response.data[0].b64_json, _usage(response.usage)
         stream = await self.client.images.edit(**request, stream=True, partial_images=partials)
-        async for event in stream:
-            if event.type == "image_edit.partial_image":
-                if on_progress:
-                    preview = await asyncio.to_thread(decode_preview, event.b64_json)
-                    fraction = 0.9 * (event.partial_image_index + 1) / (partials + 1)
-                    await on_progress(Progress(fraction, "painting", preview))
-            elif event.type == "image_edit.completed":
-                return event.b64_json, _usage(event.usage)
+        async with stream:  # closes the connection however the loop ends
+            async for event in stream:
+                if event.type == "image_edit.partial_image":
+                    if on_progress:
+                        preview = await asyncio.to_thread(decode_preview, event.b64_json)
+                        fraction = 0.9 * (event.partial_image_index + 1) / (partials + 1)
+                        await on_progress(Progress(fraction, "painting", preview))
+                elif event.type == "image_edit.completed":
+                    return event.b64_json, _usage(event.usage)
         raise Transient("OpenAI stopped before the figure was finished.")
 
     async def _moderate(self, spec: FigureSpec) -> None:
