@@ -200,7 +200,7 @@ class ConsoleAdapter:
 
     async def _forget(self, _rest: str) -> None:
         counts = await self.engine.forget(self.requester)
-        summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items())
+        summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items() if count)
         folder = self.output_dir / user_folder(self.user)
         try:
             removed = await asyncio.to_thread(_remove_folder, folder)

@@ -219,9 +219,7 @@ async def test_queue_cancel_reroll_and_forget(tmp_path: Path) -> None:
             assert file.parent == r.console.output_dir / user_folder("you")
             assert file.read_bytes().startswith(b"\x89PNG")
         await r.console.push("/forget")
-        assert await r.console.pop() == (
-            "Forgotten. Deleted: 2 photos, 2 figures, 3 jobs, 0 consents, 0 user settings, 2 saved files."
-        )
+        assert await r.console.pop() == ("Forgotten. Deleted: 2 photos, 2 figures, 3 jobs, 2 saved files.")
         assert not files[0].parent.exists()
 
 

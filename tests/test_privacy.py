@@ -53,6 +53,12 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
         "consents",
         "user_settings",
         "usage",
+        "spend",
+        "chat_settings",
+        "challenges",
+        "challenge_entries",
+        "challenge_votes",
+        "challenge_results",
         "meta",
         "alembic_version",
     } <= names
@@ -175,7 +181,16 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
         for _ in range(3):
             await r.said_until(lambda line: "done →" in line)
         counts = await r.engine.forget(r.requester("leaving"))
-        assert counts == {"photos": 2, "figures": 2, "jobs": 2, "consents": 1, "user_settings": 1}
+        assert counts == {
+            "photos": 2,
+            "figures": 2,
+            "jobs": 2,
+            "consents": 1,
+            "user_settings": 1,
+            "challenge_entries": 0,
+            "challenge_votes": 0,
+            "challenge_results": 0,
+        }
         assert await r.store.latest_job("console", "leaving") is None
         assert await r.store.user_setting("console", "leaving", "theme") is None
         assert await r.store.consent_version("console", "leaving") is None

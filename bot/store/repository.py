@@ -20,6 +20,9 @@ from bot.spec import FigureSpec
 from bot.store.database import create_engine, migrate
 from bot.store.tables import (
     PERSONAL_TABLES,
+    challenge_entries,
+    challenge_votes,
+    challenges,
     chat_settings,
     consents,
     figures,
@@ -130,7 +133,7 @@ class Store:
         self._writing = asyncio.Lock()
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction. Writers take turns here rather than in SQLite's busy-wait, which sleeps."""
         async with self._writing, self.engine.begin() as connection:
             yield connection
@@ -150,7 +153,7 @@ class Store:
 
     async def _check_key(self) -> None:
         """Seal a known value on first use; later, refuse a key that cannot open it."""
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             sealed = (
                 await connection.execute(select(meta.c.value).where(meta.c.key == "key_check"))
             ).scalar()
@@ -170,11 +173,11 @@ class Store:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def _execute(self, statement: Any) -> Any:
-        async with self._transaction() as connection:
+    async def execute(self, statement: Any) -> Any:
+        async with self.transaction() as connection:
             return await connection.execute(statement)
 
-    async def _rows(self, statement: Any, parameters: dict[str, Any] | None = None) -> list[Any]:
+    async def rows(self, statement: Any, parameters: dict[str, Any] | None = None) -> list[Any]:
         async with self.engine.connect() as connection:
             return list((await connection.execute(statement, parameters)).all())
 
@@ -183,7 +186,7 @@ class Store:
     async def add_photo(self, platform: str, user_id: str, data: bytes, now: float) -> str:
         photo_id = new_id()
         sealed = self.vault.seal(data)
-        await self._execute(
+        await self.execute(
             insert(photos).values(
                 id=photo_id, platform=platform, user_id=user_id, data=sealed, created_at=now
             )
@@ -191,15 +194,15 @@ class Store:
         return photo_id
 
     async def photo_exists(self, photo_id: str) -> bool:
-        return bool(await self._rows(select(photos.c.id).where(photos.c.id == photo_id)))
+        return bool(await self.rows(select(photos.c.id).where(photos.c.id == photo_id)))
 
     async def set_photo_expiry(self, photo_id: str, expires_at: float | None) -> None:
         """Keep the photo until ``expires_at`` (``None``: while a job needs it)."""
-        await self._execute(update(photos).where(photos.c.id == photo_id).values(expires_at=expires_at))
+        await self.execute(update(photos).where(photos.c.id == photo_id).values(expires_at=expires_at))
 
     async def delete_unused_photo(self, photo_id: str) -> None:
         """Delete the photo unless a waiting or running job still needs it."""
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             await connection.execute(_DELETE_UNUSED, {"photo_id": photo_id})
 
     # Jobs
@@ -215,7 +218,7 @@ class Store:
         ref: str | None = None,
     ) -> str:
         job_id = new_id()
-        await self._execute(
+        await self.execute(
             insert(jobs).values(
                 id=job_id,
                 platform=requester.platform,
@@ -235,10 +238,10 @@ class Store:
         return job_id
 
     async def set_ref(self, job_id: str, ref: str | None) -> None:
-        await self._execute(update(jobs).where(jobs.c.id == job_id).values(ref=ref))
+        await self.execute(update(jobs).where(jobs.c.id == job_id).values(ref=ref))
 
     async def job(self, job_id: str) -> Job | None:
-        rows = await self._rows(select(jobs).where(jobs.c.id == job_id))
+        rows = await self.rows(select(jobs).where(jobs.c.id == job_id))
         return Job.from_row(rows[0]) if rows else None
 
     async def requeue(self, job_id: str) -> bool:
@@ -248,7 +251,7 @@ class Store:
 
     async def transition(self, job_id: str, from_statuses: Iterable[Status], **values: Any) -> bool:
         """Change a job only if it is still in one of ``from_statuses``; whether it changed."""
-        result = await self._execute(
+        result = await self.execute(
             update(jobs).where(jobs.c.id == job_id, jobs.c.status.in_(list(from_statuses))).values(**values)
         )
         return result.rowcount == 1
@@ -291,7 +294,7 @@ class Store:
     async def queue(self) -> list[Any]:
         """Queued jobs (id, generator, not_before) in the order they will be served."""
         ranked = self._ranked_queue()
-        return await self._rows(select(ranked).order_by(*_served_order(ranked)))
+        return await self.rows(select(ranked).order_by(*_served_order(ranked)))
 
     async def claim_next(self, generators: list[str], now: float) -> tuple[Job, bytes | None] | None:
         """Mark the next job (round-robin, one of ``generators``, startable at ``now``) running.
@@ -299,7 +302,7 @@ class Store:
         Returns the job and its photo, still sealed (``None`` once purged), or ``None`` when nothing can
         start. Opening the photo is left to the caller, where a failure fails the job.
         """
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             row = (await connection.execute(_CLAIM, {"generators": generators, "now": now})).first()
         return (Job.from_row(row), row.sealed_photo) if row else None
 
@@ -321,7 +324,7 @@ class Store:
         figure_id = new_id()
         sealed = self.vault.seal(data)
         owner = job.requester
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             finish = {
                 "job_id": job.id,
                 "figure_id": figure_id,
@@ -356,11 +359,11 @@ class Store:
 
     async def release_photo(self, photo_id: str, expires_at: float | None) -> None:
         """Start the photo's retention clock (``expires_at``), unless a waiting job still needs it."""
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             await connection.execute(_RELEASE, {"photo_id": photo_id, "expires_at": expires_at})
 
     async def mark_delivered(self, job_id: str, now: float) -> None:
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             await connection.execute(_DELIVERED, {"job_id": job_id, "now": now})
 
     async def count_jobs(
@@ -372,18 +375,23 @@ class Store:
             query = query.where(jobs.c.user_id == user_id)
         if statuses is not None:
             query = query.where(jobs.c.status.in_(list(statuses)))
-        return (await self._rows(query))[0][0]
+        return (await self.rows(query))[0][0]
 
     async def active_jobs(self, platform: str, user_id: str) -> list[Job]:
-        rows = await self._rows(
+        rows = await self.rows(
             select(jobs)
             .where(_owner(jobs, platform, user_id), jobs.c.status.in_(list(ACTIVE)))
             .order_by(jobs.c.created_at)
         )
         return [Job.from_row(row) for row in rows]
 
+    async def jobs_of(self, platform: str, user_id: str, status: Status) -> list[Job]:
+        """The user's jobs in ``status``, newest first."""
+        query = select(jobs).where(_owner(jobs, platform, user_id), jobs.c.status == status)
+        return [Job.from_row(row) for row in await self.rows(query.order_by(jobs.c.created_at.desc()))]
+
     async def latest_job(self, platform: str, user_id: str) -> Job | None:
-        rows = await self._rows(
+        rows = await self.rows(
             select(jobs).where(_owner(jobs, platform, user_id)).order_by(jobs.c.created_at.desc()).limit(1)
         )
         return Job.from_row(rows[0]) if rows else None
@@ -393,7 +401,7 @@ class Store:
         once they have used every attempt (so a job that kills the process cannot do it forever).
         How many were requeued and how many failed."""
         running = jobs.c.status == Status.RUNNING
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             failed = await connection.execute(
                 update(jobs)
                 .where(running, jobs.c.attempts >= max_attempts)
@@ -406,7 +414,7 @@ class Store:
 
     async def undelivered(self) -> list[Job]:
         """Finished jobs whose result has not reached the chat yet."""
-        rows = await self._rows(
+        rows = await self.rows(
             select(jobs)
             .where(jobs.c.status.in_([Status.DONE, Status.FAILED]), jobs.c.delivered_at.is_(None))
             .order_by(jobs.c.finished_at)
@@ -418,12 +426,12 @@ class Store:
     async def usage(self, day: str, platform: str, subject: str, generator: str) -> int:
         """Figures counted today for ``subject`` (a pseudonym of a user or a chat)."""
         key = (usage.c.day == day, usage.c.platform == platform, usage.c.subject == subject)
-        rows = await self._rows(select(usage.c.count).where(*key, usage.c.generator == generator))
+        rows = await self.rows(select(usage.c.count).where(*key, usage.c.generator == generator))
         return rows[0].count if rows else 0
 
     async def count_usage(self, day: str, platform: str, subjects: Iterable[str], generator: str) -> None:
         """Add one figure to today's count of each subject."""
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             for subject in subjects:
                 key = (usage.c.day == day, usage.c.platform == platform, usage.c.subject == subject)
                 where = and_(*key, usage.c.generator == generator)
@@ -450,7 +458,7 @@ class Store:
             spend.c.scope == scope,
             spend.c.generator == generator,
         )
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             added = {"jobs": spend.c.jobs + jobs_added, "cost_usd": spend.c.cost_usd + cost_usd}
             updated = await connection.execute(update(spend).where(key).values(**added))
             if updated.rowcount == 0:
@@ -462,23 +470,23 @@ class Store:
         query = select(func.coalesce(func.sum(spend.c.cost_usd), 0.0)).where(spend.c.day == day)
         if platform is not None and scope is not None:
             query = query.where(spend.c.platform == platform, spend.c.scope == scope)
-        return float((await self._rows(query))[0][0])
+        return float((await self.rows(query))[0][0])
 
     async def spend_rows(self, since_day: str) -> list[Any]:
         """Every spend row from ``since_day`` on, newest day first."""
         query = select(spend).where(spend.c.day >= since_day)
-        return await self._rows(query.order_by(spend.c.day.desc(), spend.c.platform, spend.c.scope))
+        return await self.rows(query.order_by(spend.c.day.desc(), spend.c.platform, spend.c.scope))
 
     # Chat settings
 
     async def chat_settings(self, platform: str, scope: str) -> ChatSettings:
         where = and_(chat_settings.c.platform == platform, chat_settings.c.scope == scope)
-        rows = await self._rows(select(chat_settings).where(where))
+        rows = await self.rows(select(chat_settings).where(where))
         return ChatSettings.from_row(rows[0]) if rows else ChatSettings()
 
     async def save_chat_settings(self, platform: str, scope: str, settings: ChatSettings) -> None:
         where = and_(chat_settings.c.platform == platform, chat_settings.c.scope == scope)
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             await connection.execute(delete(chat_settings).where(where))
             values = {"platform": platform, "scope": scope, **settings.to_row()}
             await connection.execute(insert(chat_settings), values)
@@ -486,27 +494,27 @@ class Store:
     # Figures
 
     async def figure(self, figure_id: str) -> tuple[bytes, str] | None:
-        rows = await self._rows(select(figures.c.data, figures.c.format).where(figures.c.id == figure_id))
+        rows = await self.rows(select(figures.c.data, figures.c.format).where(figures.c.id == figure_id))
         return (self.vault.open(rows[0].data), rows[0].format) if rows else None
 
     async def delete_figure(self, figure_id: str) -> None:
-        await self._execute(delete(figures).where(figures.c.id == figure_id))
+        await self.execute(delete(figures).where(figures.c.id == figure_id))
 
     # Consent and settings
 
     async def consent_version(self, platform: str, user_id: str) -> int | None:
-        rows = await self._rows(select(consents.c.version).where(_owner(consents, platform, user_id)))
+        rows = await self.rows(select(consents.c.version).where(_owner(consents, platform, user_id)))
         return rows[0].version if rows else None
 
     async def accept_consent(self, platform: str, user_id: str, version: int, now: float) -> None:
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             await connection.execute(delete(consents).where(_owner(consents, platform, user_id)))
             await connection.execute(
                 insert(consents).values(platform=platform, user_id=user_id, version=version, accepted_at=now)
             )
 
     async def set_user_setting(self, platform: str, user_id: str, key: str, value: str) -> None:
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             where = and_(_owner(user_settings, platform, user_id), user_settings.c.key == key)
             await connection.execute(delete(user_settings).where(where))
             await connection.execute(
@@ -515,7 +523,7 @@ class Store:
 
     async def user_setting(self, platform: str, user_id: str, key: str) -> str | None:
         where = and_(_owner(user_settings, platform, user_id), user_settings.c.key == key)
-        rows = await self._rows(select(user_settings.c.value).where(where))
+        rows = await self.rows(select(user_settings.c.value).where(where))
         return rows[0].value if rows else None
 
     # Privacy
@@ -523,7 +531,12 @@ class Store:
     async def forget(self, platform: str, user_id: str) -> dict[str, int]:
         """Delete every row of the user in every personal table; counts per table."""
         counts = {}
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
+            # Votes others gave the user's entries go with them; a challenge they started stays, unnamed.
+            theirs = select(challenge_entries.c.id).where(_owner(challenge_entries, platform, user_id))
+            await connection.execute(delete(challenge_votes).where(challenge_votes.c.entry_id.in_(theirs)))
+            started = and_(challenges.c.platform == platform, challenges.c.created_by == user_id)
+            await connection.execute(update(challenges).where(started).values(created_by=None))
             for table in PERSONAL_TABLES:
                 result = await connection.execute(delete(table).where(_owner(table, platform, user_id)))
                 counts[table.name] = result.rowcount
@@ -535,7 +548,7 @@ class Store:
     ) -> dict[str, int]:
         """Delete expired photos and figures, finished jobs older than ``job_retention``, usage counts
         before ``oldest_day`` and spend before ``oldest_spend_day``."""
-        async with self._transaction() as connection:
+        async with self.transaction() as connection:
             gone_photos = await connection.execute(
                 delete(photos).where(photos.c.expires_at.is_not(None), photos.c.expires_at <= now)
             )

@@ -156,4 +156,76 @@ meta = Table(
     Column("value", LargeBinary, nullable=False),
 )
 
-PERSONAL_TABLES = (photos, figures, jobs, consents, user_settings)
+# Theme challenges: one chat's contest with a theme, its entries (a copy of each entered figure, sealed),
+# the votes, and the places given at close (kept for the chat's leaderboard).
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("platform", String(PLATFORM), nullable=False),
+    Column("chat_id", String(USER), nullable=False),
+    Column("guild_id", String(USER)),
+    Column("theme", String(64), nullable=False),
+    Column("created_by", String(USER)),  # null once its creator used /forget
+    Column("phase", String(16), nullable=False),  # submissions, voting, closed, cancelled
+    Column("submit_until", Float, nullable=False),
+    Column("vote_for", Float, nullable=False),  # seconds of voting, counted from when it opens
+    Column("vote_until", Float),
+    Column("entries_per_user", Integer, nullable=False),
+    Column("votes_per_voter", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("closed_at", Float),
+    Column("announced", String(16)),  # the last phase whose announcement reached the chat
+    Index("ix_challenges_chat", "platform", "chat_id", "phase"),
+)
+
+challenge_entries = Table(
+    "challenge_entries",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("challenge_id", String(ID), nullable=False),
+    *_requester(),
+    Column("job_id", String(ID), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("image", LargeBinary, nullable=False),  # encrypted figure bytes
+    Column("format", String(8), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_entries_challenge", "challenge_id"),
+    Index("ix_entries_owner", "platform", "user_id"),
+)
+
+challenge_votes = Table(
+    "challenge_votes",
+    metadata,
+    Column("challenge_id", String(ID), nullable=False),
+    Column("entry_id", String(ID), nullable=False),
+    *_requester(),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("entry_id", "platform", "user_id"),
+    Index("ix_votes_challenge", "challenge_id", "platform", "user_id"),
+)
+
+challenge_results = Table(
+    "challenge_results",
+    metadata,
+    Column("challenge_id", String(ID), nullable=False),
+    Column("entry_id", String(ID), nullable=False),
+    *_requester(),
+    Column("chat_id", String(USER), nullable=False),
+    Column("place", Integer, nullable=False),
+    Column("votes", Integer, nullable=False),
+    Column("points", Integer, nullable=False),
+    PrimaryKeyConstraint("challenge_id", "entry_id"),
+    Index("ix_results_chat", "platform", "chat_id"),
+)
+
+PERSONAL_TABLES = (
+    photos,
+    figures,
+    jobs,
+    consents,
+    user_settings,
+    challenge_entries,
+    challenge_votes,
+    challenge_results,
+)

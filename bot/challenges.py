@@ -1,0 +1,454 @@
+"""Theme challenges: an admin sets a theme, members enter figures, everyone votes, a winner is crowned.
+
+Phases run submissions → voting → closed (or cancelled). Deadlines live in the store and are checked by a
+loop, so a deadline that passed while the bot was down is caught up at the next start: the phase changes
+and the announcement is posted late, not lost. Announcements are marked sent only after the platform's
+handler succeeded, like job deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.boxart.shelf import shelf_image
+from bot.config import parse_duration
+from bot.engine import JobEngine
+from bot.errors import UserFacingError
+from bot.jobs import Job, Requester, Status
+from bot.logs import log_event
+from bot.output import encode_figure
+from bot.spec import make_spec
+from bot.store.challenge_store import OPEN_PHASES, ChallengeStore
+from bot.themes import find_theme
+
+log = logging.getLogger("figurebot.challenges")
+
+POINTS = {1: 3, 2: 2, 3: 1}  # leaderboard points for a place with at least one vote
+SHORTEST, LONGEST = 60.0, 30 * 86400.0
+DEFAULT_VOTING_MAX = 86400.0
+TICK = 1.0  # seconds between deadline checks
+PURGE_EVERY = 600.0
+
+
+class Phase(StrEnum):
+    SUBMISSIONS = "submissions"
+    VOTING = "voting"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class NotAllowed(UserFacingError):
+    """Only a chat's admins may do that."""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: str
+    platform: str
+    chat_id: str
+    guild_id: str | None
+    theme: str
+    created_by: str | None
+    phase: Phase
+    submit_until: float
+    vote_for: float
+    vote_until: float | None
+    entries_per_user: int
+    votes_per_voter: int
+    created_at: float
+    closed_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Challenge:
+        values = {name: getattr(row, name) for name in cls.__dataclass_fields__}
+        return cls(**{**values, "phase": Phase(row.phase)})
+
+    @property
+    def deadline(self) -> float | None:
+        """When the current phase ends."""
+        return {Phase.SUBMISSIONS: self.submit_until, Phase.VOTING: self.vote_until}.get(self.phase)
+
+    @property
+    def theme_name(self) -> str:
+        return find_theme(self.theme).name
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    user_id: str
+    job_id: str
+    number: int
+    format: str
+
+
+@dataclass(frozen=True)
+class Placing:
+    place: int  # ties share a place: 1, 1, 3
+    entry: Entry
+    votes: int
+
+
+class ChallengeEventKind(StrEnum):
+    VOTING = "voting"  # entries are shown for voting
+    CLOSED = "closed"  # results, winners named, the shelf picture
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class ChallengeEvent:
+    """A phase change for the chat's adapter to announce."""
+
+    kind: ChallengeEventKind
+    challenge: Challenge
+    entries: tuple[Entry, ...] = ()
+    images: dict[str, bytes] = field(default_factory=dict, repr=False)  # entry id → figure, for voting
+    results: tuple[Placing, ...] = ()
+    shelf: bytes | None = field(default=None, repr=False)  # PNG of the top boxes on a shelf
+
+
+@dataclass(frozen=True)
+class Standing:
+    user_id: str
+    points: int
+    wins: int
+
+
+Announcer = Callable[[ChallengeEvent], Awaitable[None]]
+
+
+def parse_period(text: str, what: str) -> float:
+    """Seconds from ``90m``, ``2h``, ``3d``…, between a minute and 30 days."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise UserFacingError(
+            f"The {what} '{text[:20]}' is not a duration; write e.g. 90m, 2h or 3d."
+        ) from None
+    if not SHORTEST <= seconds <= LONGEST:
+        raise UserFacingError(f"The {what} must be between 1 minute and 30 days.")
+    return seconds
+
+
+def rank(entries: list[Entry], tallies: dict[str, int]) -> list[Placing]:
+    """Entries by votes, most first; equal votes share a place (1, 1, 3), earlier entries listed first."""
+    ordered = sorted(entries, key=lambda entry: (-tallies.get(entry.id, 0), entry.number))
+    placings = []
+    for index, entry in enumerate(ordered):
+        votes = tallies.get(entry.id, 0)
+        tied = placings and placings[-1].votes == votes
+        placings.append(Placing(placings[-1].place if tied else index + 1, entry, votes))
+    return placings
+
+
+class ChallengeService:
+    """Runs the challenges of every chat: commands from adapters, deadlines, announcements."""
+
+    def __init__(self, engine: JobEngine, clock: Callable[[], float] | None = None) -> None:
+        self.engine = engine
+        self.records = ChallengeStore(engine.store)
+        self.clock = clock or engine.clock
+        self._announcers: dict[str, Announcer] = {}
+        self._loop: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # one phase change at a time
+
+    def subscribe(self, platform: str, announcer: Announcer) -> None:
+        self._announcers[platform] = announcer
+
+    async def start(self) -> None:
+        """Catch up on deadlines that passed while stopped, then keep watching them."""
+        await self.tick()
+        self._loop = asyncio.create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._loop:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+            self._loop = None
+
+    async def _watch(self) -> None:
+        last_purge = self.clock()
+        while True:
+            await asyncio.sleep(TICK)
+            try:
+                await self.tick()
+                if self.clock() - last_purge >= PURGE_EVERY:
+                    last_purge = self.clock()
+                    await self.records.purge(self.clock() - self.engine.settings.figure_retention)
+            except Exception:
+                log.exception("challenge deadlines failed")
+
+    async def tick(self) -> None:
+        """Move every challenge whose deadline passed on, and post announcements still owed."""
+        for row in await self.records.due(self.clock()):
+            await self._next_phase(Challenge.from_row(row))
+        for row in await self.records.unannounced():
+            await self._announce(Challenge.from_row(row))
+
+    # Commands
+
+    async def current(self, requester: Requester) -> Challenge | None:
+        """The challenge taking entries or votes in ``requester``'s chat."""
+        row = await self.records.open_in(requester.platform, requester.chat_id)
+        return Challenge.from_row(row) if row else None
+
+    async def _current_or_explain(self, requester: Requester) -> Challenge:
+        challenge = await self.current(requester)
+        if challenge is None:
+            raise UserFacingError("There is no challenge running in this chat. An admin can start one.")
+        return challenge
+
+    async def begin(
+        self,
+        requester: Requester,
+        theme: str,
+        submit_for: str,
+        vote_for: str | None = None,
+        *,
+        is_admin: bool,
+        entries_per_user: int = 1,
+        votes_per_voter: int = 1,
+    ) -> Challenge:
+        """Start a challenge in ``requester``'s chat (admins only)."""
+        _admins_only(is_admin, "start a challenge")
+        if not theme.strip():
+            raise UserFacingError("Give the challenge a theme, e.g. Space Week.")
+        theme_text = make_spec(
+            theme=theme
+        ).theme  # a catalog key, or the cleaned words; SpecError if too long
+        submitting = parse_period(submit_for, "entry period")
+        voting = parse_period(vote_for, "voting period") if vote_for else min(submitting, DEFAULT_VOTING_MAX)
+        if not (1 <= entries_per_user <= 10 and 1 <= votes_per_voter <= 10):
+            raise UserFacingError("Entries per member and votes per voter must be between 1 and 10.")
+        async with self._lock:
+            if await self.current(requester) is not None:
+                raise UserFacingError("A challenge is already running here; finish or cancel it first.")
+            now = self.clock()
+            challenge_id = await self.records.add(
+                {
+                    "platform": requester.platform,
+                    "chat_id": requester.chat_id,
+                    "guild_id": requester.guild_id,
+                    "theme": theme_text,
+                    "created_by": requester.user_id,
+                    "phase": Phase.SUBMISSIONS,
+                    "submit_until": now + submitting,
+                    "vote_for": voting,
+                    "entries_per_user": entries_per_user,
+                    "votes_per_voter": votes_per_voter,
+                    "created_at": now,
+                    "announced": Phase.SUBMISSIONS,  # the adapter answers the command itself
+                }
+            )
+        log_event(log, "challenge.started", challenge=challenge_id, platform=requester.platform)
+        return Challenge.from_row(await self.records.get(challenge_id))
+
+    async def advance(self, requester: Requester, *, is_admin: bool) -> Challenge:
+        """Move the chat's challenge to its next phase now (admins only)."""
+        _admins_only(is_admin, "move a challenge on")
+        return await self._next_phase(await self._current_or_explain(requester))
+
+    async def cancel(self, requester: Requester, *, is_admin: bool) -> Challenge:
+        """Call off the chat's challenge (admins only)."""
+        _admins_only(is_admin, "cancel a challenge")
+        async with self._lock:
+            challenge = await self._current_or_explain(requester)
+            await self.records.change(
+                challenge.id, OPEN_PHASES, phase=Phase.CANCELLED, closed_at=self.clock()
+            )
+        log_event(log, "challenge.cancelled", challenge=challenge.id)
+        return await self._announce(await self._reload(challenge))
+
+    async def enter(self, requester: Requester, job_id: str | None = None) -> tuple[Challenge, int]:
+        """Enter a figure (the given one, or the requester's latest in the theme); the entry's number."""
+        challenge = await self._current_or_explain(requester)
+        if challenge.phase is not Phase.SUBMISSIONS:
+            raise UserFacingError("Voting has started, so entries are closed.")
+        job = await self._entry_job(requester, challenge, job_id)
+        entries = await self.records.entries(challenge.id)
+        if any(entry.job_id == job.id for entry in entries):
+            raise UserFacingError("That figure is already entered.")
+        mine = sum(
+            entry.user_id == requester.user_id and entry.platform == requester.platform for entry in entries
+        )
+        if mine >= challenge.entries_per_user:
+            raise UserFacingError(
+                f"You have entered {mine} figure{'s' if mine != 1 else ''}; the limit is "
+                f"{challenge.entries_per_user}. Withdraw one first to enter another."
+            )
+        stored = await self.engine.store.figure(job.figure_id) if job.figure_id else None
+        if stored is None:
+            raise UserFacingError("That figure has expired; make a new one to enter.")
+        number = await self.records.add_entry(
+            challenge.id, requester.platform, requester.user_id, job.id, stored[0], stored[1], self.clock()
+        )
+        log_event(log, "challenge.entered", challenge=challenge.id, entry=number)
+        return challenge, number
+
+    async def _entry_job(self, requester: Requester, challenge: Challenge, job_id: str | None) -> Job:
+        """The figure to enter: done, made in this chat, in the challenge's theme."""
+        wanted = find_theme(challenge.theme).key
+        if job_id is not None:
+            job = await self.engine.own_job(job_id, requester)
+            if job.requester.chat_id != challenge.chat_id:
+                raise UserFacingError("Enter a figure you made in this chat.")
+            if find_theme(job.spec.theme).key != wanted:
+                raise UserFacingError(
+                    f"That figure's theme is {find_theme(job.spec.theme).name}; this challenge's is "
+                    f"{challenge.theme_name}. Make one with theme={challenge.theme}."
+                )
+            if job.status is not Status.DONE:
+                raise UserFacingError("That figure is not finished yet; enter it once it is ready.")
+            return job
+        for job in await self.engine.store.jobs_of(requester.platform, requester.user_id, Status.DONE):
+            if job.requester.chat_id == challenge.chat_id and find_theme(job.spec.theme).key == wanted:
+                return job
+        raise UserFacingError(
+            f"You have no finished figure in the theme {challenge.theme_name} from this chat yet. "
+            f"Make one with theme={challenge.theme}, then enter it."
+        )
+
+    async def withdraw(self, requester: Requester) -> int:
+        """Take back the requester's latest entry before voting starts; its number."""
+        challenge = await self._current_or_explain(requester)
+        if challenge.phase is not Phase.SUBMISSIONS:
+            raise UserFacingError("Voting has started, so entries can no longer be withdrawn.")
+        mine = [entry for entry in await self.records.entries(challenge.id) if _owned(entry, requester)]
+        if not mine:
+            raise UserFacingError("You have no entry in this challenge.")
+        await self.records.delete_entry(mine[-1].id)
+        return mine[-1].number
+
+    async def vote(self, requester: Requester, challenge_id: str, number: int) -> str:
+        """Vote for Entry ``number``; what to tell the voter (privately)."""
+        row = await self.records.get(challenge_id)
+        if row is None or (row.platform, row.chat_id) != (requester.platform, requester.chat_id):
+            raise UserFacingError("That vote is not for a challenge in this chat.")
+        challenge = Challenge.from_row(row)
+        if challenge.phase is Phase.SUBMISSIONS:
+            raise UserFacingError("Voting has not started yet.")
+        if challenge.phase is not Phase.VOTING:
+            raise UserFacingError("Voting in that challenge is closed.")
+        entries = {entry.number: entry for entry in await self.records.entries(challenge.id)}
+        chosen = entries.get(number)
+        if chosen is None:
+            raise UserFacingError(f"There is no Entry {number}.")
+        if _owned(chosen, requester):
+            raise UserFacingError("You can't vote for your own entry.")
+        given = await self.records.votes_of(challenge.id, requester.platform, requester.user_id)
+        if chosen.id in given:
+            return f"You already voted for Entry {number}."
+        dropped = given[0] if len(given) >= challenge.votes_per_voter else None
+        await self.records.replace_vote(
+            challenge.id, requester.platform, requester.user_id, chosen.id, dropped, self.clock()
+        )
+        if dropped is not None:
+            before = next((entry.number for entry in entries.values() if entry.id == dropped), None)
+            return f"Your vote moved from Entry {before} to Entry {number}."
+        return f"Your vote for Entry {number} is in. You can change it until voting closes."
+
+    async def status(self, requester: Requester) -> tuple[Challenge, int, int]:
+        """The chat's challenge, how many entries it has, and how many are the requester's."""
+        challenge = await self._current_or_explain(requester)
+        entries = await self.records.entries(challenge.id)
+        return challenge, len(entries), sum(_owned(entry, requester) for entry in entries)
+
+    async def leaderboard(self, requester: Requester) -> list[Standing]:
+        rows = await self.records.leaderboard(requester.platform, requester.chat_id)
+        return [Standing(row.user_id, int(row.points), int(row.wins)) for row in rows]
+
+    # Phases
+
+    async def _reload(self, challenge: Challenge) -> Challenge:
+        return Challenge.from_row(await self.records.get(challenge.id))
+
+    async def _next_phase(self, challenge: Challenge) -> Challenge:
+        """Submissions → voting (or closed, with no entries); voting → closed with results."""
+        async with self._lock:
+            now = self.clock()
+            if challenge.phase is Phase.SUBMISSIONS and await self.records.entries(challenge.id):
+                await self.records.renumber(challenge.id)
+                changes = {"phase": Phase.VOTING, "vote_until": now + challenge.vote_for}
+            else:
+                changes = {"phase": Phase.CLOSED, "closed_at": now}
+            if await self.records.change(challenge.id, (challenge.phase.value,), **changes):
+                if changes["phase"] is Phase.CLOSED:
+                    await self._save_results(challenge)
+                log_event(log, "challenge.phase", challenge=challenge.id, phase=changes["phase"].value)
+        return await self._announce(await self._reload(challenge))
+
+    async def _placings(self, challenge: Challenge) -> list[Placing]:
+        entries = [_entry(row) for row in await self.records.entries(challenge.id)]
+        return rank(entries, await self.records.tallies(challenge.id))
+
+    async def _save_results(self, challenge: Challenge) -> None:
+        rows = []
+        for placing in await self._placings(challenge):
+            entry = placing.entry
+            points = POINTS.get(placing.place, 0) if placing.votes else 0
+            rows.append(
+                {
+                    "challenge_id": challenge.id,
+                    "entry_id": entry.id,
+                    "platform": challenge.platform,
+                    "user_id": entry.user_id,
+                    "chat_id": challenge.chat_id,
+                    "place": placing.place,
+                    "votes": placing.votes,
+                    "points": points,
+                }
+            )
+        await self.records.save_results(rows)
+
+    async def _announce(self, challenge: Challenge) -> Challenge:
+        """Hand the phase change to the platform; mark it announced once the handler succeeded."""
+        announcer = self._announcers.get(challenge.platform)
+        if announcer is None or challenge.phase is Phase.SUBMISSIONS:
+            return challenge
+        try:
+            await announcer(await self._event(challenge))
+        except Exception:
+            log.exception("challenge announcement failed; will retry", extra={"challenge": challenge.id})
+            return challenge
+        await self.records.change(challenge.id, (challenge.phase.value,), announced=challenge.phase)
+        return challenge
+
+    async def _event(self, challenge: Challenge) -> ChallengeEvent:
+        if challenge.phase is Phase.CANCELLED:
+            return ChallengeEvent(ChallengeEventKind.CANCELLED, challenge)
+        if challenge.phase is Phase.VOTING:
+            entries = tuple(_entry(row) for row in await self.records.entries(challenge.id))
+            images = {entry.id: await self.records.image(entry.id) or b"" for entry in entries}
+            return ChallengeEvent(ChallengeEventKind.VOTING, challenge, entries, images)
+        results = tuple(await self._placings(challenge))
+        shelf = await self._shelf(challenge, results) if results else None
+        return ChallengeEvent(ChallengeEventKind.CLOSED, challenge, results=results, shelf=shelf)
+
+    async def _shelf(self, challenge: Challenge, results: tuple[Placing, ...]) -> bytes | None:
+        top = []
+        for placing in results[:3]:
+            image = await self.records.image(placing.entry.id)
+            if image:
+                top.append((placing.place, image))
+        if not top:
+            return None
+        picture = await asyncio.to_thread(shelf_image, top, f"{challenge.theme_name}: the winners")
+        return await asyncio.to_thread(encode_figure, picture, "png")
+
+
+def _admins_only(is_admin: bool, what: str) -> None:
+    if not is_admin:
+        raise NotAllowed(f"Only this chat's admins can {what}.")
+
+
+def _owned(entry: Any, requester: Requester) -> bool:
+    return (entry.platform, entry.user_id) == (requester.platform, requester.user_id)
+
+
+def _entry(row: Any) -> Entry:
+    return Entry(row.id, row.user_id, row.job_id, row.number, row.format)
