@@ -269,3 +269,18 @@ def test_the_shelf_shows_the_boxes_with_their_places() -> None:
     assert picture.size == SIZE
     columns = [picture.getpixel((SIZE[0] * (2 * i + 1) // 6, 700)) for i in range(3)]
     assert columns == [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+
+
+async def test_entries_of_challenges_long_over_are_purged_with_their_figure_copies(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        challenge = await game.service.begin(game.member("admin"), "Space Week", "1h", "1h", is_admin=True)
+        await game.figure("ann")
+        await game.service.enter(game.member("ann"))
+        await game.later(HOUR)  # voting opens
+        await game.later(HOUR)  # and closes
+        records = game.service.records
+        assert await records.purge(game.clock.now - 60) == 0  # closed only just now: kept
+        assert len(await records.entries(challenge.id)) == 1
+        assert await records.purge(game.clock.now) == 1
+        assert await records.entries(challenge.id) == []
+        assert await game.service.leaderboard(game.member("x")) == []  # no votes, no points
