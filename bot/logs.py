@@ -15,6 +15,7 @@ _SECRET_SHAPES = re.compile(
     r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"  # Telegram bot token
     r"|\bsk-[A-Za-z0-9_-]{16,}"  # OpenAI API key
     r"|\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}\b"  # Discord bot token
+    r"|\baW50ZXJhY3Rpb246[A-Za-z0-9_-]+"  # Discord interaction token ("interaction:" in base64)
 )
 _STANDARD = set(vars(logging.makeLogRecord({})))
 

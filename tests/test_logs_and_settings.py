@@ -62,10 +62,12 @@ def test_configured_secrets_and_credential_shapes_are_redacted(tmp_path) -> None
     formatter = KeyValueFormatter(secrets_of(settings))
     telegram = "123456789:AAHkq1d2x3c4v5b6n7m8a9s0d1f2g3h4j5k"
     openai = "sk-proj-abcdefghijklmnopqrstuvwx"
-    line = render(formatter, f"calling with {telegram}", header=f"Bearer {openai}", secret=key)
-    for secret in (key, telegram, openai):
+    interaction = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQ"  # base64 of "interaction:…"
+    url = f"https://discord.com/api/v10/webhooks/42/{interaction}/messages/@original"
+    line = render(formatter, f"calling with {telegram}", header=f"Bearer {openai}", secret=key, url=url)
+    for secret in (key, telegram, openai, interaction):
         assert secret not in line
-    assert line.count(REDACTED) == 3
+    assert line.count(REDACTED) == 4
 
 
 def test_exceptions_are_redacted_too() -> None:
