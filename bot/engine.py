@@ -385,6 +385,15 @@ class JobEngine:
         await self._emit(JobEvent(EventKind.CANCELLED, job))
         return job
 
+    async def delete_figure(self, job_id: str, requester: Requester) -> None:
+        """Delete one finished figure of ``requester`` and its record (its photo keeps its own clock)."""
+        job = await self.own_job(job_id, requester)
+        if job.status in ACTIVE:
+            raise UserFacingError("That figure is still in the works; cancel it instead.")
+        if not await self.store.delete_finished_job(job):
+            raise JobNotFound("I can't find that figure among yours.")
+        log_event(log, "figure.deleted", job=job.id)
+
     async def forget(self, requester: Requester) -> dict[str, int]:
         """Cancel the user's jobs and delete everything stored about them; counts per kind."""
         counts = await self.store.forget(requester.platform, requester.user_id)

@@ -343,3 +343,19 @@ async def test_a_figure_that_expired_undelivered_is_reported_once(tmp_path: Path
         assert await r.engine.redeliver() == 1
         assert await r.engine.redeliver() == 0
         assert seen == [f"failed: {FIGURE_EXPIRED}"]
+
+
+async def test_a_finished_figure_can_be_deleted_by_its_owner_only(tmp_path: Path) -> None:
+    async with rig(tmp_path, max_active_jobs_per_user=0) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        job = await wait_until(r.store, submitted.job_id, lambda job: job.delivered_at is not None)
+        with pytest.raises(UserFacingError, match="can't find that figure"):
+            await r.engine.delete_figure(job.id, r.requester("stranger"))
+        await r.engine.delete_figure(job.id, r.requester())
+        assert await r.store.job(job.id) is None and await r.store.figure(job.figure_id) is None
+        with pytest.raises(UserFacingError, match="can't find that figure"):
+            await r.engine.delete_figure(job.id, r.requester())
+        r.generator.delay = 5
+        waiting = await r.engine.submit(r.requester(), photo(), spec())
+        with pytest.raises(UserFacingError, match="still in the works; cancel it instead"):
+            await r.engine.delete_figure(waiting.job_id, r.requester())

@@ -500,6 +500,16 @@ class Store:
     async def delete_figure(self, figure_id: str) -> None:
         await self.execute(delete(figures).where(figures.c.id == figure_id))
 
+    async def delete_finished_job(self, job: Job) -> bool:
+        """Delete a finished job and its figure at once; whether the job was there (and finished)."""
+        async with self.transaction() as connection:
+            gone = await connection.execute(
+                delete(jobs).where(jobs.c.id == job.id, jobs.c.status.not_in(list(ACTIVE)))
+            )
+            if gone.rowcount and job.figure_id:
+                await connection.execute(delete(figures).where(figures.c.id == job.figure_id))
+        return bool(gone.rowcount)
+
     # Consent and settings
 
     async def consent_version(self, platform: str, user_id: str) -> int | None:
