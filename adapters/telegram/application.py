@@ -1,0 +1,149 @@
+"""The Telegram platform: a python-telegram-bot Application over the engine, by long polling or webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import Counter
+from collections.abc import Awaitable
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import Bot, Update
+from telegram.ext import ApplicationBuilder, BaseUpdateProcessor, CallbackQueryHandler, ContextTypes
+
+from adapters.telegram.buttons import Buttons
+from adapters.telegram.chat import PLATFORM, Chat
+from adapters.telegram.delivery import Delivery
+from adapters.telegram.figures import Figures
+from adapters.telegram.handlers import COMMANDS, Handlers
+from adapters.telegram.pacing import FloodLimits, Pacer
+from bot.challenges import ChallengeService
+from bot.config import Settings
+from bot.engine import JobEngine
+from bot.errors import ConfigurationError
+
+log = logging.getLogger("figurebot.telegram")
+
+ALLOWED_UPDATES = ("message", "callback_query")
+MAX_CONCURRENT_UPDATES = 64
+
+
+class ChatOrder(BaseUpdateProcessor):
+    """Updates of different chats are handled at the same time; those of one chat in the order they came."""
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int | None, asyncio.Lock] = {}
+        self._waiting: Counter[int | None] = Counter()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        key = chat.id if chat is not None else None
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+class TelegramAdapter:
+    """figurebot as a Telegram bot. ``serve()`` runs until cancelled: long polling by default (updates
+    sent while the bot was down are processed), a webhook when ``TELEGRAM_WEBHOOK_URL`` is set.
+    With ``challenges``, figures in the theme of their chat's open challenge get an Enter button."""
+
+    def __init__(
+        self,
+        engine: JobEngine,
+        settings: Settings,
+        challenges: ChallengeService | None = None,
+        *,
+        flood: FloodLimits | None = None,
+    ) -> None:
+        if settings.telegram_bot_token is None:
+            raise ConfigurationError("Set TELEGRAM_BOT_TOKEN to serve Telegram.")
+        self.engine = engine
+        self.settings = settings
+        self.pacer = Pacer(flood or FloodLimits())
+        self.application = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .base_url(settings.telegram_api_base_url)
+            .base_file_url(settings.telegram_file_base_url)
+            .concurrent_updates(ChatOrder())
+            .media_write_timeout(60.0)
+            .job_queue(None)
+            .build()
+        )
+        self.delivery = Delivery(engine, self.bot, self.pacer, challenges)
+        chat = Chat(self.application.bot, self.pacer)
+        figures = Figures(engine, settings, chat)
+        Handlers(engine, figures, chat).register(self.application)
+        self.application.add_handler(
+            CallbackQueryHandler(Buttons(engine, figures, self.delivery, chat).on_press)
+        )
+        self.application.add_error_handler(self._on_error)
+        self._ready = asyncio.Lock()
+        self._stopped = False
+        engine.subscribe(PLATFORM, self.delivery.on_event)
+
+    async def bot(self) -> Bot:
+        """The bot, initialized on first use: the engine may deliver figures before ``serve`` runs."""
+        if self._stopped:
+            raise RuntimeError("the Telegram adapter has stopped")
+        async with self._ready:
+            await self.application.initialize()
+        return self.application.bot
+
+    async def serve(self) -> None:
+        """Take updates and answer them until cancelled."""
+        application = self.application
+        try:
+            await self.bot()
+            await application.bot.set_my_commands(COMMANDS)
+            await application.start()
+            await self._take_updates()
+            await asyncio.Event().wait()
+        finally:
+            self._stopped = True
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await self.delivery.close()
+            await application.shutdown()
+
+    async def _take_updates(self) -> None:
+        updater = self.application.updater
+        if updater is None:
+            raise RuntimeError("the Application was built without an updater")
+        url = self.settings.telegram_webhook_url
+        if not url:
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+            return
+        secret = self.settings.telegram_webhook_secret
+        await updater.start_webhook(
+            listen=self.settings.telegram_webhook_listen,
+            port=self.settings.telegram_webhook_port,
+            url_path=urlsplit(url).path.lstrip("/"),
+            webhook_url=url,
+            # Telegram sends it with every update and PTB refuses requests without it.
+            secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The last resort for errors outside the guarded handlers: logged, never raised."""
+        log.error("telegram update failed", exc_info=context.error)

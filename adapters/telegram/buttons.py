@@ -1,0 +1,170 @@
+"""Button presses: each is decoded, its job or draft looked up, and refused unless the presser owns it."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
+
+from adapters.common import NOT_YOURS, forget_summary
+from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, requester_of
+from adapters.telegram.delivery import Delivery
+from adapters.telegram.drafts import EXPIRED, Draft
+from adapters.telegram.figures import Figures, name_of
+from adapters.telegram.keyboards import SURPRISE, Action, Press, decode, theme_keyboard
+from bot.engine import JobEngine
+from bot.errors import UserFacingError
+from bot.jobs import Job, Requester
+from bot.themes import catalog, find_theme
+
+GONE = "That figure is no longer stored: it expired or was deleted."
+UNKNOWN_THEME = "I don't know that theme; pick one of the buttons."
+ONLY_ASKER = "Only the person who asked can answer that."
+ACCEPTED = "Thanks: the privacy notice is accepted."
+KEPT = "OK: nothing was deleted."
+NO_CHALLENGE = "There is no challenge running in this chat."
+STALE = "That button is not there any more; use the ones shown now."
+
+Pressed = Callable[[Press, Requester, CallbackQuery], Awaitable[str | None]]
+
+
+def offered(message: MaybeInaccessibleMessage, data: str | None) -> bool:
+    """Whether ``data`` is that of a button the message shows: no other press is one of ours."""
+    markup = getattr(message, "reply_markup", None)
+    rows = markup.inline_keyboard if markup is not None else ()
+    return any(button.callback_data == data for row in rows for button in row)
+
+
+def chosen_theme(key: str | None) -> str:
+    """The catalog key a theme button names; "Surprise me" picks one at random."""
+    if key == SURPRISE:
+        return random.choice(list(catalog()))
+    if key not in catalog():
+        raise UserFacingError(UNKNOWN_THEME)
+    return key
+
+
+class Buttons:
+    """What each button does; every press is answered, with an alert when it is refused."""
+
+    def __init__(self, engine: JobEngine, figures: Figures, delivery: Delivery, chat: Chat) -> None:
+        self.engine = engine
+        self.figures = figures
+        self.delivery = delivery
+        self.chat = chat
+        self._actions: dict[Action, Pressed] = {
+            Action.REROLL: self._reroll,
+            Action.THEMES: self._show_themes,
+            Action.RETHEME: self._retheme,
+            Action.BACK: self._back,
+            Action.DELETE: self._delete,
+            Action.ENTER: self._enter,
+            Action.PICK: self._pick,
+            Action.SKIP_NAME: self._skip_name,
+            Action.ACCEPT: self._accept,
+            Action.FORGET: self._forget,
+            Action.KEEP: self._keep,
+        }
+
+    @guarded
+    async def on_press(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        press = decode(query.data)
+        if query.message is None:  # a button under a message the bot can no longer reach
+            raise UserFacingError(EXPIRED)
+        if not offered(query.message, query.data):  # forged, or tapped again after the buttons changed
+            raise UserFacingError(STALE)
+        await query.answer(await self._actions[press.action](press, requester_of(update), query))
+
+    async def _own_job(self, job_id: str, presser: Requester) -> Job:
+        job = await self.engine.store.job(job_id)
+        if job is None:
+            raise UserFacingError(GONE)
+        if (job.requester.platform, job.requester.user_id) != (presser.platform, presser.user_id):
+            raise UserFacingError(NOT_YOURS)
+        return job
+
+    def _own_draft(self, draft_id: str, presser: Requester) -> Draft:
+        draft = self.figures.drafts.get(draft_id)
+        if draft is None:
+            raise UserFacingError(EXPIRED)
+        if draft.requester.user_id != presser.user_id:
+            raise UserFacingError(NOT_YOURS)
+        return draft
+
+    # Under a figure
+
+    async def _reroll(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
+        job = await self._own_job(press.target, presser)
+        await self.figures.launch(self.figures.drafts.create(presser, query.message.id, parent=job.id))
+        return "Another one is on its way."
+
+    async def _show_themes(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
+        job = await self._own_job(press.target, presser)
+        await query.edit_message_reply_markup(theme_keyboard(Action.RETHEME, job.id))
+
+    async def _retheme(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
+        job = await self._own_job(press.target, presser)
+        spec = replace(job.spec, theme=chosen_theme(press.theme))
+        await query.edit_message_reply_markup(await self.delivery.figure_markup(job))
+        draft = self.figures.drafts.create(presser, query.message.id, parent=job.id, spec=spec)
+        await self.figures.launch(draft)
+        return f"Coming up as {find_theme(spec.theme).name}."
+
+    async def _back(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
+        job = await self._own_job(press.target, presser)
+        await query.edit_message_reply_markup(await self.delivery.figure_markup(job))
+
+    async def _delete(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
+        await self._own_job(press.target, presser)
+        await self.chat.bot.delete_message(query.message.chat.id, query.message.id)
+        return "Deleted."
+
+    async def _enter(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
+        job = await self._own_job(press.target, presser)
+        if self.delivery.challenges is None:
+            raise UserFacingError(NO_CHALLENGE)
+        challenge, number = await self.delivery.challenges.enter(presser, job.id)
+        return f"Entered as number {number} in the {challenge.theme_name} challenge."
+
+    # Setting up a figure
+
+    async def _pick(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
+        draft = self._own_draft(press.target, presser)
+        if draft.spec is None:  # not a second tap
+            await self.figures.ask_name(draft, query.message.id, chosen_theme(press.theme), query.from_user)
+
+    async def _skip_name(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
+        draft = self._own_draft(press.target, presser)
+        if draft.spec is not None and draft.needs_name:  # not yet launched by a reply or a double tap
+            draft.spec = replace(draft.spec, name=name_of(query.from_user))
+            await self.figures.launch(draft)
+
+    async def _accept(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
+        draft = None if press.target == "-" else self._own_draft(press.target, presser)
+        await self.engine.accept_privacy(presser)
+        if draft is None:
+            await query.edit_message_reply_markup(None)
+        else:
+            await self.figures.launch(draft)
+        return ACCEPTED
+
+    # Forget me
+
+    async def _forget(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
+        if press.target != presser.user_id:
+            raise UserFacingError(ONLY_ASKER)
+        in_the_works = await self.engine.store.active_jobs(PLATFORM, presser.user_id)
+        counts = await self.engine.forget(presser)
+        self.figures.drafts.drop_user(PLATFORM, presser.user_id)
+        await self.chat.edit(query.message.chat.id, query.message.id, forget_summary(counts))
+        await self.delivery.forgotten(in_the_works)
+        return "Forgotten."
+
+    async def _keep(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
+        if press.target != presser.user_id:
+            raise UserFacingError(ONLY_ASKER)
+        await self.chat.edit(query.message.chat.id, query.message.id, KEPT)

@@ -1,0 +1,273 @@
+"""Where a job shows in the chat: one status message, edited as the job moves, then the figure itself.
+
+Status edits are best effort and coalesced: a line waits for the chat's turn (see ``pacing``) and only
+the newest waiting line is sent. The final answer (the figure, or why there is none) must get through:
+when it cannot yet, the handler raises and the engine delivers it again later; it marks a job delivered
+only once the handler returned, so each figure reaches its chat once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from adapters.common import figure_caption, status_text
+from adapters.telegram.chat import replying_to
+from adapters.telegram.keyboards import figure_keyboard
+from adapters.telegram.pacing import Pacer
+from bot.challenges import ChallengeService, Phase
+from bot.engine import JobEngine
+from bot.jobs import EventKind, Job, JobEvent
+from bot.logs import log_event
+from bot.themes import find_theme
+
+log = logging.getLogger("figurebot.telegram")
+
+PHOTO_MAX_BYTES = 10 * 1024 * 1024  # sendPhoto's limits; a figure beyond them goes as a document
+PHOTO_MAX_SIDES = 10_000  # width + height
+PHOTO_MAX_RATIO = 20
+PREVIEW_SIDE = 640
+PROGRESS = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
+FORGOTTEN = "Stopped: you asked me to forget everything about you."
+
+BotSource = Callable[[], Awaitable[Bot]]
+
+
+@dataclass
+class Ref:
+    """The adapter's note on a job, stored with it as ``job.ref`` so that it survives restarts."""
+
+    chat: int
+    status: int | None  # the status message
+    reply_to: int | None = None  # the message the figure answers: the photo, or the figure re-rolled
+    media: bool = False  # the status message is a photo (a preview): its caption holds the line
+
+    def dumps(self) -> str:
+        data = {"chat": self.chat, "status": self.status, "reply": self.reply_to, "media": self.media}
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def of(cls, job: Job) -> Ref:
+        """The job's stored note; for a job without one, its chat with no status message yet."""
+        try:
+            data: Any = json.loads(job.ref or "")
+            chat, status, reply, media = data["chat"], data["status"], data["reply"], data["media"]
+            if isinstance(chat, int) and all(isinstance(v, int | None) for v in (status, reply)):
+                return cls(chat, status, reply, bool(media))
+        except (ValueError, TypeError, KeyError):
+            pass
+        return cls(int(job.requester.chat_id), None)
+
+
+def _preview_jpeg(image: Image.Image) -> bytes:
+    preview = image.convert("RGB")
+    preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    buffer = io.BytesIO()
+    preview.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def fits_send_photo(data: bytes, fmt: str) -> bool:
+    """Whether Telegram takes the figure as a photo (else it goes as a document)."""
+    if fmt not in ("png", "jpeg") or len(data) > PHOTO_MAX_BYTES:
+        return False
+    with Image.open(io.BytesIO(data)) as image:  # reads the header only
+        width, height = image.size
+    return width + height <= PHOTO_MAX_SIDES and max(width, height) <= PHOTO_MAX_RATIO * min(width, height)
+
+
+class Status:
+    """One job's status message; lines wait for the chat's turn, and only the newest one is sent."""
+
+    def __init__(self, delivery: Delivery, job_id: str, ref: Ref) -> None:
+        self.delivery = delivery
+        self.job_id = job_id
+        self.ref = ref
+        self._line: str | None = None
+        self._preview: Image.Image | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def show(self, line: str, preview: Image.Image | None) -> None:
+        self._line = line
+        self._preview = preview or self._preview
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+
+    async def stop(self) -> None:
+        """Drop waiting lines and wait for an edit under way, before the final answer."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _flush(self) -> None:
+        pacer = self.delivery.pacer
+        while self._line is not None:
+            await pacer.turn(self.ref.chat)  # then the newest line: those that came meanwhile are skipped
+            line, preview = self._line, self._preview
+            self._line = self._preview = None
+            try:
+                await self._put(line, preview)
+            except RetryAfter as error:
+                pacer.hold(self.ref.chat, error)
+                self._line = self._line or line
+                self._preview = self._preview or preview
+            except TelegramError as error:  # e.g. "message is not modified"; a status line is not worth more
+                log.debug("status edit skipped: %s", error.message)
+
+    async def _put(self, line: str, preview: Image.Image | None) -> None:
+        bot = await self.delivery.bot()
+        chat, message = self.ref.chat, self.ref.status
+        if preview is not None:
+            await self._show_preview(bot, line, preview)
+        elif message is None:
+            sent = await bot.send_message(chat, line, reply_parameters=replying_to(self.ref.reply_to))
+            await self._moved(sent.message_id, media=False)
+        elif self.ref.media:
+            await bot.edit_message_caption(chat_id=chat, message_id=message, caption=line)
+        else:
+            await bot.edit_message_text(line, chat_id=chat, message_id=message)
+
+    async def _show_preview(self, bot: Bot, line: str, preview: Image.Image) -> None:
+        """A text message cannot become a photo: the first preview replaces it with a photo message."""
+        data = await asyncio.to_thread(_preview_jpeg, preview)
+        if self.ref.media and self.ref.status is not None:
+            media = InputMediaPhoto(data, caption=line)
+            await bot.edit_message_media(media, chat_id=self.ref.chat, message_id=self.ref.status)
+            return
+        sent = await bot.send_photo(
+            self.ref.chat, data, caption=line, reply_parameters=replying_to(self.ref.reply_to)
+        )
+        old = self.ref.status
+        await self._moved(sent.message_id, media=True)
+        if old is not None:
+            with contextlib.suppress(TelegramError):
+                await bot.delete_message(self.ref.chat, old)
+
+    async def _moved(self, message_id: int, media: bool) -> None:
+        """The status now lives in another message: remember it in the store, even if stopped meanwhile."""
+        self.ref.status, self.ref.media = message_id, media
+        await asyncio.shield(self.delivery.engine.set_ref(self.job_id, self.ref.dumps()))
+
+
+class Delivery:
+    """Turns the engine's events about Telegram jobs into status edits and the final figure."""
+
+    def __init__(
+        self, engine: JobEngine, bot: BotSource, pacer: Pacer, challenges: ChallengeService | None = None
+    ) -> None:
+        self.engine = engine
+        self.bot = bot
+        self.pacer = pacer
+        self.challenges = challenges
+        self._statuses: dict[str, Status] = {}
+
+    async def figure_markup(self, job: Job) -> InlineKeyboardMarkup:
+        """The buttons under a figure; with Enter challenge while its chat's challenge in its theme is
+        taking entries."""
+        challenge = await self.challenges.current(job.requester) if self.challenges else None
+        open_to_it = (
+            challenge is not None
+            and challenge.phase is Phase.SUBMISSIONS
+            and find_theme(challenge.theme).key == find_theme(job.spec.theme).key
+        )
+        return figure_keyboard(job.id, challenge=open_to_it)
+
+    def _status(self, job: Job) -> Status:
+        status = self._statuses.get(job.id)
+        if status is None:
+            status = self._statuses[job.id] = Status(self, job.id, Ref.of(job))
+        return status
+
+    async def on_event(self, event: JobEvent) -> None:
+        """The engine's event handler for the ``telegram`` platform."""
+        if event.kind in PROGRESS:
+            self._status(event.job).show(status_text(event), event.preview)
+            return
+        status = self._statuses.pop(event.job.id, None) or Status(self, event.job.id, Ref.of(event.job))
+        await status.stop()
+        if event.kind is EventKind.DONE and event.figure is not None:
+            await self._deliver_figure(event, status.ref)
+        else:
+            await self._final_line(status.ref, status_text(event))
+
+    async def forgotten(self, jobs: list[Job]) -> None:
+        """These jobs were in the works when their owner used /forget: say so on their status messages."""
+        for job in jobs:
+            status = self._statuses.pop(job.id, None) or Status(self, job.id, Ref.of(job))
+            await status.stop()
+            try:
+                await self._final_line(status.ref, FORGOTTEN)
+            except TelegramError as error:
+                log.debug("status of a forgotten job left as it was: %s", error.message)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(status.stop() for status in self._statuses.values()))
+        self._statuses.clear()
+
+    async def _must_send(self, ref: Ref, request: Callable[[], Awaitable[object]]) -> None:
+        """Make a request that must reach the chat. It raises (so the engine tries again later) only
+        when a later try may succeed; a chat that is gone or blocked the bot is logged and given up."""
+        try:
+            await self.pacer.send(ref.chat, request)
+        except ChatMigrated as moved:  # a group became a supergroup under a new id
+            ref.chat = moved.new_chat_id
+            await self.pacer.send(ref.chat, request)
+        except (Forbidden, BadRequest) as error:
+            log_event(log, "telegram.undeliverable", logging.WARNING, error=error.message)
+
+    async def _deliver_figure(self, event: JobEvent, ref: Ref) -> None:
+        bot = await self.bot()
+        job, data, fmt = event.job, event.figure or b"", event.figure_format or "png"
+        extension = "jpg" if fmt == "jpeg" else fmt
+        options: dict[str, Any] = {
+            "caption": figure_caption(job),
+            "reply_markup": await self.figure_markup(job),
+            "filename": f"figure-{job.id}.{extension}",
+        }
+        as_photo = await asyncio.to_thread(fits_send_photo, data, fmt)
+
+        async def send() -> None:
+            nonlocal as_photo
+            reply = replying_to(ref.reply_to)
+            if as_photo:
+                try:
+                    await bot.send_photo(ref.chat, data, reply_parameters=reply, **options)
+                    return
+                except BadRequest as error:  # a limit we did not foresee: the document has none of them
+                    log.warning("figure refused as a photo, sending it as a document: %s", error.message)
+                    as_photo = False
+            await bot.send_document(ref.chat, data, reply_parameters=reply, **options)
+
+        await self._must_send(ref, send)
+        if ref.status is not None:
+            with contextlib.suppress(TelegramError):
+                await bot.delete_message(ref.chat, ref.status)
+
+    async def _final_line(self, ref: Ref, line: str) -> None:
+        """Put the last word on the status message; a new message when it is gone."""
+        bot = await self.bot()
+
+        async def put() -> None:
+            if ref.status is not None:
+                try:
+                    if ref.media:
+                        await bot.edit_message_caption(chat_id=ref.chat, message_id=ref.status, caption=line)
+                    else:
+                        await bot.edit_message_text(line, chat_id=ref.chat, message_id=ref.status)
+                    return
+                except BadRequest as error:
+                    if "not modified" in error.message.lower():
+                        return
+            await bot.send_message(ref.chat, line, reply_parameters=replying_to(ref.reply_to))
+
+        await self._must_send(ref, put)

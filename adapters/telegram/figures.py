@@ -1,0 +1,154 @@
+"""From a photo in a chat to a queued job: the upload checked and cleaned, a theme and a name asked for
+when the caption gave none, and the job queued with its status message."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+
+from telegram import ForceReply, Message, User
+from telegram.error import BadRequest
+
+from adapters.common import BROKEN
+from adapters.telegram.chat import Chat
+from adapters.telegram.delivery import Ref
+from adapters.telegram.drafts import Draft, Drafts
+from adapters.telegram.keyboards import Action, accept_keyboard, name_keyboard, theme_keyboard
+from bot.config import MB, Settings
+from bot.engine import JobEngine
+from bot.errors import UserFacingError
+from bot.intake import NOT_A_PHOTO, IntakeLimits, Photo, PhotoRejected, accept_photo, check_file_size
+from bot.jobs import Requester
+from bot.privacy import ConsentRequired
+from bot.spec import DEFAULT_NAME, LIMITS, FigureSpec, SpecError, clean_text, parse_caption
+from bot.themes import find_theme
+
+log = logging.getLogger("figurebot.telegram")
+
+PREPARING = "⏳ Got it: getting your figure ready…"
+ASK_THEME = "Pick a theme for your figure:"
+ASK_NAME = "What name goes on the box? Reply with it."
+EMPTY_NAME = "That name is empty. Reply with the name for the box, or tap the button to use yours."
+_UNNAMED = FigureSpec(name="")  # a parsed caption always has a name; this one means it set nothing
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file in a message that may be a photo: its Telegram id and the size Telegram reports."""
+
+    file_id: str
+    size: int | None
+
+
+def upload_of(message: Message) -> Upload | None:
+    """The photo of ``message`` (its largest size) or its image file; a file of another type is refused."""
+    if message.photo:
+        largest = message.photo[-1]
+        return Upload(largest.file_id, largest.file_size)
+    document = message.document
+    if document is None:
+        return None
+    mime = (document.mime_type or "").lower()
+    if mime and not mime.startswith("image/"):
+        raise PhotoRejected(NOT_A_PHOTO)
+    return Upload(document.file_id, document.file_size)
+
+
+def name_of(user: User) -> str:
+    """The user's first name as a box name, or the default name when it cannot be one."""
+    try:
+        return clean_text(user.first_name, "name", LIMITS["name"]) or DEFAULT_NAME
+    except SpecError:
+        return DEFAULT_NAME
+
+
+class Figures:
+    """Takes photos in, keeps drafts while the user chooses, and queues figures on the engine."""
+
+    def __init__(self, engine: JobEngine, settings: Settings, chat: Chat) -> None:
+        self.engine = engine
+        self.chat = chat
+        self.drafts = Drafts()
+        own = IntakeLimits.from_settings(settings)
+        self.download_limit = int(settings.telegram_download_max_mb * MB)
+        self.limits = replace(own, max_bytes=min(own.max_bytes, self.download_limit))
+
+    async def from_photo(self, requester: Requester, message: Message, upload: Upload, caption: str) -> None:
+        """Queue the figure of the photo in ``message`` (which the figure will answer), or ask for a
+        theme when the caption sets nothing."""
+        spec = parse_caption(caption, base=_UNNAMED)  # quick to refuse, so before the download
+        photo = await self.download(upload)
+        self.drafts.drop(requester)  # a new photo replaces the one being set up
+        draft = self.drafts.create(
+            requester, message.message_id, photo=photo, spec=spec if spec.name else None
+        )
+        if draft.spec is not None:
+            await self.launch(draft)
+            return
+        self.drafts.keep(draft)
+        draft.panel = (
+            await self.chat.reply(message, ASK_THEME, theme_keyboard(Action.PICK, draft.id))
+        ).message_id
+
+    async def download(self, upload: Upload) -> bytes:
+        """The photo, checked and cleaned (no metadata), as JPEG bytes; sizes are checked first."""
+        check_file_size(upload.size or 0, self.limits)
+        try:
+            file = await self.chat.bot.get_file(upload.file_id)
+        except BadRequest as error:
+            if "too big" in error.message.lower():
+                raise PhotoRejected(
+                    f"That file is over the {self.download_limit // MB} MB a bot may download from Telegram."
+                ) from None
+            raise
+        check_file_size(file.file_size or 0, self.limits)
+        data = await file.download_as_bytearray()
+        photo = await asyncio.to_thread(accept_photo, bytes(data), self.limits)
+        return await asyncio.to_thread(photo.encode, "JPEG")
+
+    async def ask_name(self, draft: Draft, panel: int, theme: str, user: User) -> None:
+        """The theme is chosen: the ``panel`` offers the user's own name, and a question asks for another."""
+        draft.spec = FigureSpec(name="", theme=theme)
+        draft.panel = panel
+        first_name = name_of(user)
+        text = (
+            f"Theme: {find_theme(theme).name}. What name goes on the box? Reply to my question, or tap below."
+        )
+        await self.chat.edit(draft.chat_id, panel, text, name_keyboard(draft.id, first_name))
+        question = ForceReply(selective=True, input_field_placeholder=first_name)
+        draft.asked = (await self.chat.say(draft.chat_id, ASK_NAME, draft.reply_to, question)).message_id
+
+    async def name_given(self, draft: Draft, text: str) -> None:
+        """The answer to the name question (options such as ``style=window`` work too)."""
+        spec = parse_caption(text, base=draft.spec)
+        if not spec.name:
+            raise UserFacingError(EMPTY_NAME)
+        draft.spec = spec
+        await self.launch(draft)
+
+    async def launch(self, draft: Draft) -> None:
+        """Queue the draft's figure. Its panel, or a new message, becomes the job's status message; a
+        refusal is written there, and the privacy notice gets an Accept button that resumes the draft."""
+        chat = draft.chat_id
+        if draft.panel is None:
+            draft.panel = (await self.chat.say(chat, PREPARING, draft.reply_to)).message_id
+        else:
+            await self.chat.edit(chat, draft.panel, PREPARING)
+        ref = Ref(chat, draft.panel, draft.reply_to).dumps()
+        try:
+            if draft.parent is not None:
+                await self.engine.reroll(draft.parent, draft.requester, draft.spec, ref=ref)
+            else:
+                photo = await asyncio.to_thread(Photo.from_stored, draft.photo or b"")
+                await self.engine.submit(draft.requester, photo, draft.spec or FigureSpec(), ref=ref)
+        except ConsentRequired as notice:
+            self.drafts.keep(draft)
+            await self.chat.edit(chat, draft.panel, notice.message, accept_keyboard(draft.id))
+            return
+        except UserFacingError as error:
+            await self.chat.edit(chat, draft.panel, f"⚠️ {error.message}")
+        except Exception:  # the status message must not promise a figure that will never come
+            log.exception("queueing a figure failed")
+            await self.chat.edit(chat, draft.panel, f"⚠️ {BROKEN}")
+        self.drafts.discard(draft)
