@@ -16,13 +16,13 @@ import sys
 import threading
 from pathlib import Path
 
+from adapters.common import forget_summary, privacy_text, themes_text
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, accept_photo
 from bot.jobs import ACTIVE, EventKind, Job, JobEvent, Requester
-from bot.privacy import ConsentRequired, privacy_notice
+from bot.privacy import ConsentRequired
 from bot.spec import parse_caption
-from bot.themes import catalog
 from bot.uploads import read_photo_file, shown_path
 
 log = logging.getLogger("figurebot.console")
@@ -187,31 +187,28 @@ class ConsoleAdapter:
             self.say(f"{job.id}: {job.spec.name} ({job.spec.theme}), {where}.")
 
     async def _themes(self, _rest: str) -> None:
-        names = ", ".join(theme.name for theme in catalog().values())
-        self.say(f"Themes: {names}. Any other words work as a theme too.")
+        self.say(themes_text())
 
     async def _privacy(self, _rest: str) -> None:
-        name, generator = self.engine.generator_for(None)
-        self.say(privacy_notice(name, generator.sends_photo_off_machine, self.engine.settings))
+        self.say((await privacy_text(self.engine, self.requester))[0])
 
     async def _accept(self, _rest: str) -> None:
         await self.engine.accept_privacy(self.requester)
         self.say("Thanks: the privacy notice is accepted.")
 
     async def _forget(self, _rest: str) -> None:
-        counts = await self.engine.forget(self.requester)
-        summary = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items() if count)
+        summary = forget_summary(await self.engine.forget(self.requester))
         folder = self.output_dir / user_folder(self.user)
         try:
             removed = await asyncio.to_thread(_remove_folder, folder)
         except OSError as error:
             log.warning("could not delete the saved figures of a forgotten user: %s", error.strerror)
             self.say(
-                f"Forgotten. Deleted: {summary}. I could not delete the saved figures in "
+                f"{summary} I could not delete the saved figures in "
                 f"{shown_path(folder)}: {error.strerror or 'unknown error'}."
             )
             return
-        self.say(f"Forgotten. Deleted: {summary}, {removed} saved file{'' if removed == 1 else 's'}.")
+        self.say(f"{summary} Saved figure files deleted: {removed}.")
 
     async def _as(self, rest: str) -> None:
         name = rest.strip()

@@ -219,7 +219,10 @@ async def test_queue_cancel_reroll_and_forget(tmp_path: Path) -> None:
             assert file.parent == r.console.output_dir / user_folder("you")
             assert file.read_bytes().startswith(b"\x89PNG")
         await r.console.push("/forget")
-        assert await r.console.pop() == ("Forgotten. Deleted: 2 photos, 2 figures, 3 jobs, 2 saved files.")
+        assert (
+            await r.console.pop()
+            == "Forgotten. Deleted: 2 photos, 2 figures, 3 jobs. Saved figure files deleted: 2."
+        )
         assert not files[0].parent.exists()
 
 
@@ -237,10 +240,10 @@ async def test_figures_are_saved_per_user_and_forget_deletes_only_yours(tmp_path
         await r.console.push("/as ../x/..")
         assert await r.console.pop() == "You are now ../x/..."
         await r.console.push("/forget")
-        assert (await r.console.pop()).endswith(", 1 saved file.")
+        assert (await r.console.pop()).endswith(" Saved figure files deleted: 1.")
         assert not paths["../x/.."].exists() and paths["bob"].is_file()
         await r.console.push("/forget")
-        assert (await r.console.pop()).endswith(", 0 saved files.")
+        assert (await r.console.pop()).endswith(" Saved figure files deleted: 0.")
 
 
 def test_user_folders_are_plain_distinct_names() -> None:
@@ -257,7 +260,7 @@ async def test_a_figure_finishing_while_its_owner_is_forgotten_leaves_no_file(tm
         await r.console.push(f"/figure {PERSON} name=Gone")
         job = await r.store.job((await r.console.pop()).split(":")[0])
         await r.console.push("/forget")
-        assert (await r.console.pop()).endswith(", 0 saved files.")
+        assert (await r.console.pop()).endswith(" Saved figure files deleted: 0.")
         await r.console.on_event(JobEvent(EventKind.DONE, job, figure=b"\x89PNG...", figure_format="png"))
         assert r.console.said.empty()
         assert not any(path.is_file() for path in r.console.output_dir.rglob("*"))
