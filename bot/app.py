@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+from bot.challenges import ChallengeService
 from bot.config import Settings
 from bot.engine import JobEngine
 from bot.errors import ConfigurationError
@@ -38,12 +39,29 @@ class PlatformAdapter(Protocol):
     async def serve(self) -> None: ...
 
 
-AdapterFactory = Callable[[JobEngine], PlatformAdapter]
+AdapterFactory = Callable[[JobEngine, ChallengeService], PlatformAdapter]
 
 
 def platform_adapters(settings: Settings) -> list[AdapterFactory]:
-    """Factories of the chat platforms whose token is configured (none are built in yet)."""
-    return []
+    """Factories of the chat platforms whose token is configured (imported only when used)."""
+    factories: list[AdapterFactory] = []
+    if settings.telegram_bot_token is not None:
+
+        def telegram(engine: JobEngine, challenges: ChallengeService) -> PlatformAdapter:
+            from adapters.telegram import TelegramAdapter
+
+            return TelegramAdapter(engine, settings, challenges)
+
+        factories.append(telegram)
+    if settings.discord_token is not None:
+
+        def discord(engine: JobEngine, challenges: ChallengeService) -> PlatformAdapter:
+            from adapters.discord import DiscordAdapter
+
+            return DiscordAdapter(engine, settings, challenges)
+
+        factories.append(discord)
+    return factories
 
 
 def generators(settings: Settings) -> dict[str, Generator]:

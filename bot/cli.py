@@ -186,10 +186,20 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def main() -> None:
+        from bot.challenges import ChallengeService
+
         async with running_engine(settings) as engine:
-            adapters = [factory(engine) for factory in factories]
+            challenges = ChallengeService(engine)
+            adapters = [factory(engine, challenges) for factory in factories]
             await engine.start()
-            await serve_until_signal(lambda: asyncio.gather(*(adapter.serve() for adapter in adapters)))
+            await challenges.start()
+            async def serve_all() -> None:
+                await asyncio.gather(*(adapter.serve() for adapter in adapters))
+
+            try:
+                await serve_until_signal(serve_all)
+            finally:
+                await challenges.stop()
 
     asyncio.run(main())
     return EXIT_OK

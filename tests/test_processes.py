@@ -164,3 +164,35 @@ def test_a_wrong_key_for_an_existing_store_is_one_clear_line(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "not the key this store was written with" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """``figurebot run`` with a Telegram token: a photo sent to the bot comes back as a figure."""
+    import asyncio
+
+    from tests.fakes.telegram_api import TOKEN, FakeTelegram
+
+    async with FakeTelegram() as api:
+        env = environment(
+            tmp_path / "data",
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=api.base_url,
+            TELEGRAM_FILE_BASE_URL=api.file_base_url,
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            await api.wait_for(lambda call: call.method == "setMyCommands", timeout=60)
+            ann = api.user(1001, "Ann")
+            api.send_photo(ann, PERSON.read_bytes(), caption="Eileen | astronaut")
+            figure = await api.wait_for(lambda call: call.method == "sendPhoto", timeout=60)
+            assert figure.chat_id == 1001 and "Eileen" in figure.params["caption"]
+            process.send_signal(signal.SIGTERM)
+            _, errors = await asyncio.wait_for(process.communicate(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        assert process.returncode == 0, errors.decode()
+        assert TOKEN not in errors.decode()
