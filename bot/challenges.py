@@ -156,6 +156,7 @@ class ChallengeService:
         self._announcers: dict[str, Announcer] = {}
         self._loop: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one phase change at a time
+        self._announcing = asyncio.Lock()
 
     def subscribe(self, platform: str, announcer: Announcer) -> None:
         self._announcers[platform] = announcer
@@ -410,12 +411,16 @@ class ChallengeService:
         announcer = self._announcers.get(challenge.platform)
         if announcer is None or challenge.phase is Phase.SUBMISSIONS:
             return challenge
-        try:
-            await announcer(await self._event(challenge))
-        except Exception:
-            log.exception("challenge announcement failed; will retry", extra={"challenge": challenge.id})
-            return challenge
-        await self.records.change(challenge.id, (challenge.phase.value,), announced=challenge.phase)
+        async with self._announcing:  # a command and the deadline check may both get here: post once
+            row = await self.records.get(challenge.id)
+            if row is None or row.announced == row.phase or row.phase != challenge.phase:
+                return challenge
+            try:
+                await announcer(await self._event(challenge))
+            except Exception:
+                log.exception("challenge announcement failed; will retry", extra={"challenge": challenge.id})
+                return challenge
+            await self.records.change(challenge.id, (challenge.phase.value,), announced=challenge.phase)
         return challenge
 
     async def _event(self, challenge: Challenge) -> ChallengeEvent:

@@ -193,6 +193,7 @@ def _run(args: argparse.Namespace) -> int:
             adapters = [factory(engine, challenges) for factory in factories]
             await engine.start()
             await challenges.start()
+
             async def serve_all() -> None:
                 await asyncio.gather(*(adapter.serve() for adapter in adapters))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -284,3 +285,12 @@ async def test_entries_of_challenges_long_over_are_purged_with_their_figure_copi
         assert await records.purge(game.clock.now) == 1
         assert await records.entries(challenge.id) == []
         assert await game.service.leaderboard(game.member("x")) == []  # no votes, no points
+
+
+async def test_a_command_and_the_deadline_check_announcing_at_once_post_once(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        admin = game.member("admin")
+        await game.service.begin(admin, "Space Week", "1h", is_admin=True)
+        game.clock.advance(HOUR)
+        await asyncio.gather(game.service.advance(admin, is_admin=True), game.service.tick())
+        assert [event.kind for event in game.said] == [ChallengeEventKind.CLOSED]
