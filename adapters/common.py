@@ -1,7 +1,11 @@
-"""Wording every chat adapter shares: job status lines, captions, themes, quota, privacy, forget-me."""
+"""Wording every chat adapter shares: job status lines, captions, themes, quota, privacy, forget-me,
+counts and times left for challenges."""
 
 from __future__ import annotations
 
+import math
+
+from bot.challenges import Challenge
 from bot.engine import JobEngine, Quota
 from bot.jobs import EventKind, Job, JobEvent, Requester
 from bot.privacy import privacy_notice
@@ -16,6 +20,8 @@ CAPTION_HELP = (
 )
 # What a figure can be made from, for people who sent something else.
 SEND_A_PHOTO = "Send a photo of a person, compressed or as a file (JPEG, PNG, WebP, HEIC…)."
+# Plurals that are not the word and an "s", for ``each``.
+PLURALS = {"entry": "entries"}
 # How the store's forget counts read, for one and for many.
 _FORGOTTEN_KINDS = {
     "photos": ("photo", "photos"),
@@ -104,3 +110,23 @@ def forget_summary(counts: dict[str, int]) -> str:
 def unusable_upload(kind: str) -> str:
     """The answer to a sticker, video, voice message… sent where a photo was expected."""
     return f"I can't make a figure from a {kind}. {SEND_A_PHOTO}"
+
+
+def each(count: int, what: str) -> str:
+    """``1 vote``, ``2 votes``, ``3 entries``."""
+    return f"{count} {what if count == 1 else PLURALS.get(what, what + 's')}"
+
+
+def time_left(seconds: float) -> str:
+    """How long until a deadline, rounded up to the minute: ``45 min``, ``2 h 5 min``, ``3 days 4 h``."""
+    minutes = max(1, math.ceil(seconds / 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [each(days, "day") if days else "", f"{hours} h" if hours else ""]
+    if minutes and not days:
+        parts.append(f"{minutes} min")
+    return " ".join(part for part in parts if part)
+
+
+def entered_text(challenge: Challenge, number: int) -> str:
+    return f"Entered: your figure is entry {number} in the {challenge.theme_name} challenge."

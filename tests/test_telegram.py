@@ -10,7 +10,7 @@ import itertools
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +48,7 @@ class Bot:
     engine: JobEngine
     store: Store
     generator: ScriptedGenerator
-    challenges: ChallengeService | None
+    challenges: ChallengeService
 
 
 @asynccontextmanager
@@ -57,11 +57,12 @@ async def running_bot(
     api: FakeTelegram,
     generator: ScriptedGenerator | None = None,
     flood: FloodLimits = FAST,
-    with_challenges: bool = False,
+    clock: Callable[[], float] | None = None,
     **values: Any,
 ) -> AsyncIterator[Bot]:
-    """The adapter serving ``api`` over an engine on a SQLite file in ``tmp_path``, as ``figurebot run``
-    wires it: adapter first (it subscribes), then the engine, then ``serve()``."""
+    """The adapter serving ``api`` over an engine on a SQLite file in ``tmp_path``, with challenges on
+    ``clock`` (the engine's by default), as ``figurebot run`` wires it: adapter first (it subscribes),
+    then the engine and the challenges, then ``serve()``."""
     settings = settings_for(
         tmp_path,
         telegram_bot_token=TOKEN,
@@ -73,9 +74,10 @@ async def running_bot(
     generator = generator or ScriptedGenerator()
     store = await Store.open(settings.database, Vault(load_key(settings)))
     engine = JobEngine(store, {generator.name: generator}, settings)
-    challenges = ChallengeService(engine) if with_challenges else None
-    adapter = TelegramAdapter(engine, settings, challenges=challenges, flood=flood)
+    challenges = ChallengeService(engine, clock)
+    adapter = TelegramAdapter(engine, settings, challenges, flood=flood)
     await engine.start()
+    await challenges.start()
     serving = asyncio.create_task(adapter.serve())
     try:
         await api.wait_for(lambda call: call.method == "setMyCommands")
@@ -84,6 +86,7 @@ async def running_bot(
         serving.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await serving
+        await challenges.stop()
         await engine.stop(grace=0)
         await store.close()
 
@@ -215,16 +218,31 @@ async def test_reroll_and_change_theme_make_more_figures_from_the_same_photo(tmp
         assert jobs[0] is not None and jobs[0].spec.theme == "wizard" and jobs[0].parent_id is not None
 
 
-async def test_delete_removes_the_figure_message(tmp_path: Path) -> None:
-    async with FakeTelegram() as api, running_bot(tmp_path, api):
+async def test_delete_removes_the_stored_figure_and_its_message(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
         ann = api.user(1001, "Ann")
         api.send_photo(ann, PHOTO, caption="Alex")
         figure = await next_figure(api, 1001)
-        api.press(ann, figure.result, button(figure, "Delete"))
-        await api.wait_for(
-            lambda c: c.method == "deleteMessage" and c.params["message_id"] == figure.result["message_id"]
-        )
+        job_id = button(figure, "Delete").split(":")[1]
+        job = await bot.store.job(job_id)
+        assert job is not None and job.figure_id is not None
+        deleted = await answer(api, api.press(ann, figure.result, button(figure, "Delete")))
+        assert deleted.params["text"] == "Deleted."
         assert (1001, figure.result["message_id"]) in api.deleted
+        assert await bot.store.job(job_id) is None
+        assert await bot.store.figure(job.figure_id) is None
+        # A figure whose message Telegram will not delete any more is still deleted from storage.
+        api.send_photo(ann, PHOTO, caption="Bo")
+        old = await next_figure(api, 1001, after=1)
+        old_job = button(old, "Delete").split(":")[1]
+        del api.messages[1001, old.result["message_id"]]  # deleteMessage now answers 400
+        kept = await answer(api, api.press(ann, old.result, button(old, "Delete")))
+        assert kept.params["text"] == (
+            "Deleted from my storage. Telegram no longer lets me remove this message, though."
+        )
+        assert await bot.store.job(old_job) is None
+        again = await answer(api, api.press(ann, figure.result, button(figure, "Delete")))
+        assert again.params["text"] == "That figure is no longer stored: it expired or was deleted."
 
 
 async def test_forget_asks_first_then_reports_what_was_deleted(tmp_path: Path) -> None:
@@ -690,8 +708,7 @@ async def test_forget_stops_figures_in_the_works(tmp_path: Path) -> None:
 
 async def test_a_figure_in_the_theme_of_an_open_challenge_can_be_entered(tmp_path: Path) -> None:
     group = FakeTelegram.group()
-    async with FakeTelegram() as api, running_bot(tmp_path, api, with_challenges=True) as bot:
-        assert bot.challenges is not None
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
         organiser = Requester("telegram", "1009", str(group["id"]))
         await bot.challenges.begin(organiser, "pirate", "1h", is_admin=True)
         ann, bob = api.user(1001, "Ann"), api.user(1002, "Bob")
@@ -703,7 +720,7 @@ async def test_a_figure_in_the_theme_of_an_open_challenge_can_be_entered(tmp_pat
         enter = button(pirate, "Enter challenge")
         assert (await answer(api, api.press(bob, pirate.result, enter))).params["text"] == NOT_YOURS
         entered = await answer(api, api.press(ann, pirate.result, enter))
-        assert entered.params["text"] == "Entered as number 1 in the Pirate challenge."
+        assert entered.params["text"] == "Entered: your figure is entry 1 in the Pirate challenge."
         again = await answer(api, api.press(ann, pirate.result, enter))
         assert again.params["text"] == "That figure is already entered."
         assert bot.generator.painted == ["Ann", "Ann"]

@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 from telegram import Bot, Update
 from telegram.ext import ApplicationBuilder, BaseUpdateProcessor, CallbackQueryHandler, ContextTypes
 
+from adapters.telegram.announcements import Announcer
 from adapters.telegram.buttons import Buttons
+from adapters.telegram.challenges import ChallengeCommands
 from adapters.telegram.chat import PLATFORM, Chat
 from adapters.telegram.delivery import Delivery
 from adapters.telegram.figures import Figures
@@ -61,13 +63,14 @@ class ChatOrder(BaseUpdateProcessor):
 class TelegramAdapter:
     """figurebot as a Telegram bot. ``serve()`` runs until cancelled: long polling by default (updates
     sent while the bot was down are processed), a webhook when ``TELEGRAM_WEBHOOK_URL`` is set.
-    With ``challenges``, figures in the theme of their chat's open challenge get an Enter button."""
+    It runs the ``/challenge`` command of groups and announces their challenges' phases
+    (``challenges`` is started by the caller, after the engine)."""
 
     def __init__(
         self,
         engine: JobEngine,
         settings: Settings,
-        challenges: ChallengeService | None = None,
+        challenges: ChallengeService,
         *,
         flood: FloodLimits | None = None,
     ) -> None:
@@ -88,7 +91,8 @@ class TelegramAdapter:
         )
         self.delivery = Delivery(engine, self.bot, self.pacer, challenges)
         chat = Chat(self.application.bot, self.pacer)
-        figures = Figures(engine, settings, chat)
+        figures = Figures(engine, settings, chat, challenges)
+        ChallengeCommands(challenges, chat).register(self.application)
         Handlers(engine, figures, chat).register(self.application)
         self.application.add_handler(
             CallbackQueryHandler(Buttons(engine, figures, self.delivery, chat).on_press)
@@ -97,6 +101,7 @@ class TelegramAdapter:
         self._ready = asyncio.Lock()
         self._stopped = False
         engine.subscribe(PLATFORM, self.delivery.on_event)
+        challenges.subscribe(PLATFORM, Announcer(self.bot, self.pacer, challenges.clock))
 
     async def bot(self) -> Bot:
         """The bot, initialized on first use: the engine may deliver figures before ``serve`` runs."""

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
+from telegram.error import BadRequest
 
-from adapters.common import NOT_YOURS, forget_summary
+from adapters.common import NOT_YOURS, entered_text, forget_summary
 from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, requester_of
 from adapters.telegram.delivery import Delivery
 from adapters.telegram.drafts import EXPIRED, Draft
@@ -24,7 +25,8 @@ UNKNOWN_THEME = "I don't know that theme; pick one of the buttons."
 ONLY_ASKER = "Only the person who asked can answer that."
 ACCEPTED = "Thanks: the privacy notice is accepted."
 KEPT = "OK: nothing was deleted."
-NO_CHALLENGE = "There is no challenge running in this chat."
+DELETED = "Deleted."
+DELETED_ONLY_STORED = "Deleted from my storage. Telegram no longer lets me remove this message, though."
 STALE = "That button is not there any more; use the ones shown now."
 
 Pressed = Callable[[Press, Requester, CallbackQuery], Awaitable[str | None]]
@@ -53,6 +55,7 @@ class Buttons:
         self.engine = engine
         self.figures = figures
         self.delivery = delivery
+        self.challenges = delivery.challenges
         self.chat = chat
         self._actions: dict[Action, Pressed] = {
             Action.REROLL: self._reroll,
@@ -66,6 +69,7 @@ class Buttons:
             Action.ACCEPT: self._accept,
             Action.FORGET: self._forget,
             Action.KEEP: self._keep,
+            Action.VOTE: self._vote,
         }
 
     @guarded
@@ -77,7 +81,8 @@ class Buttons:
             raise UserFacingError(EXPIRED)
         if not offered(query.message, query.data):  # forged, or tapped again after the buttons changed
             raise UserFacingError(STALE)
-        await query.answer(await self._actions[press.action](press, requester_of(update), query))
+        said = await self._actions[press.action](press, requester_of(update), query)
+        await query.answer(said, show_alert=press.action is Action.VOTE)  # how a vote went must be read
 
     async def _own_job(self, job_id: str, presser: Requester) -> Job:
         job = await self.engine.store.job(job_id)
@@ -119,16 +124,24 @@ class Buttons:
         await query.edit_message_reply_markup(await self.delivery.figure_markup(job))
 
     async def _delete(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
+        """The stored figure and its job go first, then the message (Telegram refuses for old ones)."""
         await self._own_job(press.target, presser)
-        await self.chat.bot.delete_message(query.message.chat.id, query.message.id)
-        return "Deleted."
+        await self.engine.delete_figure(press.target, presser)
+        try:
+            await self.chat.bot.delete_message(query.message.chat.id, query.message.id)
+        except BadRequest:
+            return DELETED_ONLY_STORED
+        return DELETED
 
     async def _enter(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
         job = await self._own_job(press.target, presser)
-        if self.delivery.challenges is None:
-            raise UserFacingError(NO_CHALLENGE)
-        challenge, number = await self.delivery.challenges.enter(presser, job.id)
-        return f"Entered as number {number} in the {challenge.theme_name} challenge."
+        return entered_text(*await self.challenges.enter(presser, job.id))
+
+    # Under a challenge's entries
+
+    async def _vote(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
+        """The core checks the rest: a challenge of this chat, voting, such an entry, not one's own."""
+        return await self.challenges.vote(presser, press.target, press.number)
 
     # Setting up a figure
 

@@ -69,11 +69,12 @@ class Ref:
         return cls(int(job.requester.chat_id), None)
 
 
-def _preview_jpeg(image: Image.Image) -> bytes:
-    preview = image.convert("RGB")
-    preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+def small_jpeg(image: Image.Image, side: int) -> bytes:
+    """``image`` as a JPEG that is at most ``side`` pixels wide and high."""
+    small = image.convert("RGB")
+    small.thumbnail((side, side))
     buffer = io.BytesIO()
-    preview.save(buffer, "JPEG", quality=80)
+    small.save(buffer, "JPEG", quality=80)
     return buffer.getvalue()
 
 
@@ -139,7 +140,7 @@ class Status:
 
     async def _show_preview(self, bot: Bot, line: str, preview: Image.Image) -> None:
         """A text message cannot become a photo: the first preview replaces it with a photo message."""
-        data = await asyncio.to_thread(_preview_jpeg, preview)
+        data = await asyncio.to_thread(small_jpeg, preview, PREVIEW_SIDE)
         if self.ref.media and self.ref.status is not None:
             media = InputMediaPhoto(data, caption=line)
             await bot.edit_message_media(media, chat_id=self.ref.chat, message_id=self.ref.status)
@@ -162,9 +163,7 @@ class Status:
 class Delivery:
     """Turns the engine's events about Telegram jobs into status edits and the final figure."""
 
-    def __init__(
-        self, engine: JobEngine, bot: BotSource, pacer: Pacer, challenges: ChallengeService | None = None
-    ) -> None:
+    def __init__(self, engine: JobEngine, bot: BotSource, pacer: Pacer, challenges: ChallengeService) -> None:
         self.engine = engine
         self.bot = bot
         self.pacer = pacer
@@ -174,7 +173,7 @@ class Delivery:
     async def figure_markup(self, job: Job) -> InlineKeyboardMarkup:
         """The buttons under a figure; with Enter challenge while its chat's challenge in its theme is
         taking entries."""
-        challenge = await self.challenges.current(job.requester) if self.challenges else None
+        challenge = await self.challenges.current(job.requester)
         open_to_it = (
             challenge is not None
             and challenge.phase is Phase.SUBMISSIONS

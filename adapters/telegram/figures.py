@@ -1,5 +1,9 @@
 """From a photo in a chat to a queued job: the upload checked and cleaned, a theme and a name asked for
-when the caption gave none, and the job queued with its status message."""
+when the caption gave none, and the job queued with its status message.
+
+While a challenge takes entries in the chat, its theme is the default: a caption that names no theme
+("@bot Alex") makes a figure that can be entered. A photo without a caption still gets the theme buttons.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from adapters.telegram.chat import Chat
 from adapters.telegram.delivery import Ref
 from adapters.telegram.drafts import Draft, Drafts
 from adapters.telegram.keyboards import Action, accept_keyboard, name_keyboard, theme_keyboard
+from bot.challenges import ChallengeService, Phase
 from bot.config import MB, Settings
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
@@ -66,9 +71,12 @@ def name_of(user: User) -> str:
 class Figures:
     """Takes photos in, keeps drafts while the user chooses, and queues figures on the engine."""
 
-    def __init__(self, engine: JobEngine, settings: Settings, chat: Chat) -> None:
+    def __init__(
+        self, engine: JobEngine, settings: Settings, chat: Chat, challenges: ChallengeService
+    ) -> None:
         self.engine = engine
         self.chat = chat
+        self.challenges = challenges
         self.drafts = Drafts()
         own = IntakeLimits.from_settings(settings)
         self.download_limit = int(settings.telegram_download_max_mb * MB)
@@ -77,7 +85,7 @@ class Figures:
     async def from_photo(self, requester: Requester, message: Message, upload: Upload, caption: str) -> None:
         """Queue the figure of the photo in ``message`` (which the figure will answer), or ask for a
         theme when the caption sets nothing."""
-        spec = parse_caption(caption, base=_UNNAMED)  # quick to refuse, so before the download
+        spec = parse_caption(caption, base=await self._unnamed(requester))  # before the download
         photo = await self.download(upload)
         self.drafts.drop(requester)  # a new photo replaces the one being set up
         draft = self.drafts.create(
@@ -90,6 +98,13 @@ class Figures:
         draft.panel = (
             await self.chat.reply(message, ASK_THEME, theme_keyboard(Action.PICK, draft.id))
         ).message_id
+
+    async def _unnamed(self, requester: Requester) -> FigureSpec:
+        """What a caption starts from: no name, and the theme of the chat's challenge taking entries."""
+        challenge = await self.challenges.current(requester)
+        if challenge is not None and challenge.phase is Phase.SUBMISSIONS:
+            return replace(_UNNAMED, theme=challenge.theme)
+        return _UNNAMED
 
     async def download(self, upload: Upload) -> bytes:
         """The photo, checked and cleaned (no metadata), as JPEG bytes; sizes are checked first."""

@@ -41,6 +41,7 @@ Reply to one of your photos with /figure to use it. Under each figure: Re-roll, 
 /privacy  what happens to your photo
 /forget  delete everything stored about you
 /cancel  stop the figure in the works
+/challenge  theme challenges in groups: make figures in a theme, vote, crown a winner
 In groups, mention me in the photo's caption, or reply to your photo with /figure."""
 COMMANDS = (
     BotCommand("figure", "make a figure: reply to your photo with it"),
@@ -49,6 +50,7 @@ COMMANDS = (
     BotCommand("privacy", "what happens to your photo"),
     BotCommand("forget", "delete everything stored about you"),
     BotCommand("cancel", "stop the figure in the works"),
+    BotCommand("challenge", "theme challenges in groups: /challenge help"),
     BotCommand("help", "how to use this bot"),
 )
 NO_PHOTO = "Send me a photo to make a figure, with a caption like: Alex | astronaut. /help shows more."

@@ -1,13 +1,15 @@
 """Inline keyboards and their callback data: an action and an id, both checked again when pressed.
 
-Callback data is ``action:target`` or ``action:target:theme`` (at most 64 bytes, Telegram's limit).
-The target is a job id, a draft id or a user id; it grants nothing by itself: the handler looks it up
-and checks that whoever pressed the button owns it.
+Callback data is ``action:target``, or ``action:target:detail`` where the detail is a theme (theme
+buttons) or an entry number (vote buttons); at most 64 bytes, Telegram's limit. The target is a job id,
+a draft id, a user id or a challenge id; it grants nothing by itself: the handler looks it up and checks
+that whoever pressed the button may use it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +21,7 @@ from bot.themes import catalog
 CALLBACK_LIMIT = 64
 SURPRISE = "*"
 NOT_MINE = "That button is not one of mine."
+VOTES_PER_ROW = 4
 
 
 class Action(StrEnum):
@@ -33,24 +36,28 @@ class Action(StrEnum):
     ACCEPT = "ok"  # ok:DRAFT  accept the privacy notice and go on with the draft (ok:- : just accept)
     FORGET = "fg"  # fg:USER  yes, delete everything about me
     KEEP = "kp"  # kp:USER  no, keep it
+    VOTE = "vt"  # vt:CHALLENGE:NUMBER  a vote for entry NUMBER of the challenge
 
 
 _ACTIONS = {action.value: action for action in Action}
-_DATA = re.compile(r"([a-z]{2}):([0-9A-Za-z_-]{1,32})(?::([a-z0-9-]{1,40}|\*))?")
-_WITH_THEME = (Action.RETHEME, Action.PICK)
+_DATA = re.compile(r"([a-z]{2}):([0-9A-Za-z_-]{1,32})(?::(.+))?", re.DOTALL)
+_THEME = re.compile(r"[a-z0-9-]{1,40}|\*")
+_DETAILS = {Action.RETHEME: _THEME, Action.PICK: _THEME, Action.VOTE: re.compile(r"[1-9][0-9]{0,3}")}
 
 
 @dataclass(frozen=True)
 class Press:
-    """A pressed button, decoded: what to do, to what, and the theme for theme buttons."""
+    """A pressed button, decoded: what to do, to what, and the theme (theme buttons) or the entry
+    number (vote buttons)."""
 
     action: Action
     target: str
     theme: str | None = None
+    number: int = 0
 
 
-def callback(action: Action, target: str, theme: str | None = None) -> str:
-    data = f"{action}:{target}" if theme is None else f"{action}:{target}:{theme}"
+def callback(action: Action, target: str, detail: str | None = None) -> str:
+    data = f"{action}:{target}" if detail is None else f"{action}:{target}:{detail}"
     if len(data.encode()) > CALLBACK_LIMIT:
         raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
     return data
@@ -60,13 +67,20 @@ def decode(data: object) -> Press:
     """The press that ``data`` encodes; anything this module did not make is refused with NOT_MINE."""
     match = _DATA.fullmatch(data) if isinstance(data, str) else None
     action = _ACTIONS.get(match[1]) if match else None
-    if match is None or action is None or (match[3] is not None) != (action in _WITH_THEME):
+    if match is None or action is None:
         raise UserFacingError(NOT_MINE)
-    return Press(action, match[2], match[3])
+    target, detail, form = match[2], match[3], _DETAILS.get(action)
+    if form is None and detail is None:
+        return Press(action, target)
+    if form is None or detail is None or not form.fullmatch(detail):
+        raise UserFacingError(NOT_MINE)
+    if action is Action.VOTE:
+        return Press(action, target, number=int(detail))
+    return Press(action, target, detail)
 
 
-def _button(text: str, action: Action, target: str, theme: str | None = None) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=callback(action, target, theme))
+def _button(text: str, action: Action, target: str, detail: str | None = None) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=callback(action, target, detail))
 
 
 def figure_keyboard(job_id: str, challenge: bool = False) -> InlineKeyboardMarkup:
@@ -107,4 +121,12 @@ def forget_keyboard(user_id: str) -> InlineKeyboardMarkup:
                 _button("No, keep it", Action.KEEP, user_id),
             ]
         ]
+    )
+
+
+def ballot_keyboard(challenge_id: str, numbers: Sequence[int]) -> InlineKeyboardMarkup:
+    """A vote button for each entry number, a few a row."""
+    buttons = [_button(f"🗳 Entry {number}", Action.VOTE, challenge_id, str(number)) for number in numbers]
+    return InlineKeyboardMarkup(
+        [buttons[start : start + VOTES_PER_ROW] for start in range(0, len(buttons), VOTES_PER_ROW)]
     )

@@ -4,7 +4,9 @@ People are played by injecting updates (``send_photo``, ``send_document``, ``sen
 the bot fetches them with ``getUpdates`` (long polling that honours ``offset``), or they are pushed to
 its webhook once it set one. Every call the bot makes is recorded in ``calls``; the messages of every
 chat, as they are after edits and deletions, in ``messages``. Files the bot may download are served
-under ``/file/bot<token>/``. ``fail_next`` answers a method with 429 and ``retry_after``::
+under ``/file/bot<token>/``. Users the fake has seen are members of every group (``getChatMember``);
+``make_admin`` promotes one. ``fail_next`` answers a method with 429 and ``retry_after``, or another
+error status::
 
     async with FakeTelegram() as api:
         settings = settings_for(..., telegram_bot_token=TOKEN, telegram_api_base_url=api.base_url,
@@ -48,6 +50,21 @@ _JSON_PARAMETERS = frozenset(
         "entities",
         "caption_entities",
     }
+)
+# What a ChatMemberAdministrator must carry (all false here: being one is what counts).
+_ADMIN_FLAGS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
 )
 _TEXT_PARAMETERS = frozenset({"text", "caption", "secret_token", "url"})
 _ENTITY = re.compile(r"(?P<command>\A/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?)|(?P<mention>@[A-Za-z0-9_]{5,32})")
@@ -109,6 +126,8 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.users: dict[int, dict[str, Any]] = {}
+        self.admins: dict[tuple[int, int], str] = {}  # (chat, user) → "creator" or "administrator"
         self.deleted: set[tuple[int, int]] = set()
         self.webhook: dict[str, Any] | None = None
         self.webhook_answers: list[int] = []  # HTTP status of each update pushed to the webhook
@@ -118,7 +137,7 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._files: dict[str, tuple[bytes | None, int]] = {}
-        self._failures: defaultdict[str, deque[int]] = defaultdict(deque)
+        self._failures: defaultdict[str, deque[tuple[int, int]]] = defaultdict(deque)
         self._changed = asyncio.Condition()
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -167,9 +186,9 @@ class FakeTelegram:
 
     # Scripting the service
 
-    def fail_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` with 429 Too Many Requests."""
-        self._failures[method].extend([retry_after] * times)
+    def fail_next(self, method: str, retry_after: int = 1, times: int = 1, status: int = 429) -> None:
+        """Answer the next ``times`` calls of ``method`` with 429 Too Many Requests (or ``status``)."""
+        self._failures[method].extend([(status, retry_after)] * times)
 
     def add_file(self, data: bytes | None, size: int | None = None) -> str:
         """A file the bot may download; ``size`` is what Telegram reports (``data`` may then be None)."""
@@ -180,8 +199,13 @@ class FakeTelegram:
     # People and chats
 
     @staticmethod
-    def user(user_id: int, first_name: str = "Ann") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": first_name}
+    def user(user_id: int, first_name: str = "Ann", username: str | None = None) -> dict[str, Any]:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        return {**user, "username": username} if username else user
+
+    def make_admin(self, chat: dict[str, Any], user: dict[str, Any], status: str = "administrator") -> None:
+        """``user`` becomes an administrator (or with ``status="creator"``, the owner) of ``chat``."""
+        self.admins[chat["id"], user["id"]] = status
 
     @staticmethod
     def private(user: dict[str, Any]) -> dict[str, Any]:
@@ -197,8 +221,11 @@ class FakeTelegram:
         text: str,
         chat: dict[str, Any] | None = None,
         reply_to: dict[str, Any] | None = None,
+        sender_chat: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return self._from_user(user, chat, reply_to, text=text, entities=entities_of(text))
+        """A text message; with ``sender_chat``, sent on behalf of that chat (an anonymous admin)."""
+        content = {"text": text, "entities": entities_of(text), "sender_chat": sender_chat}
+        return self._from_user(user, chat, reply_to, **content)
 
     def send_photo(
         self,
@@ -268,6 +295,7 @@ class FakeTelegram:
         """``user`` presses a button with ``data`` under ``message`` (as the chat shows it now)."""
         query_id = f"query-{next(self._query_ids)}"
         current = self.messages.get((message["chat"]["id"], message["message_id"]), message)
+        self.users[user["id"]] = user
         query = {"id": query_id, "from": user, "chat_instance": "1", "data": data, "message": current}
         self._queue({"callback_query": query})
         return query_id
@@ -296,6 +324,7 @@ class FakeTelegram:
     ) -> dict[str, Any]:
         chat = chat or self.private(user)
         self.chats[chat["id"]] = chat
+        self.users[user["id"]] = user
         message = self._message(chat, user, reply_to, content)
         self._queue({"message": message})
         return message
@@ -419,9 +448,12 @@ class FakeTelegram:
         params, files = await self._read(request)
         call = Call(method, params, files, at=time.monotonic())
         if method != "getUpdates" and self._failures[method]:
-            retry_after = self._failures[method].popleft()
+            status, retry_after = self._failures[method].popleft()
             call.ok = False
             self._record(call)
+            if status != 429:
+                body = {"ok": False, "error_code": status, "description": "Internal Server Error"}
+                return web.json_response(body, status=status)
             description = f"Too Many Requests: retry after {retry_after}"
             body = {"ok": False, "error_code": 429, "description": description}
             return web.json_response({**body, "parameters": {"retry_after": retry_after}}, status=429)
@@ -521,6 +553,37 @@ class FakeTelegram:
         return self._from_bot(
             params, photo=[self._photo_size(data, width, height)], caption=params.get("caption")
         )
+
+    def _api_sendMediaGroup(self, params: dict[str, Any], files: dict[str, bytes]) -> list[dict[str, Any]]:
+        """An album: a message per photo, all with one ``media_group_id``."""
+        media = params["media"]
+        if not 2 <= len(media) <= 10:
+            raise _BadRequest("wrong number of media in the album")
+        album = f"album-{next(self._file_ids)}"
+        sent = []
+        for item in media:
+            if item.get("type") != "photo":
+                raise _BadRequest("only photos are supported here")
+            data = files.get(item["media"].removeprefix("attach://"), b"")
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+            photo = [self._photo_size(data, width, height)]
+            caption = item.get("caption")
+            sent.append(self._from_bot(params, photo=photo, caption=caption, media_group_id=album))
+        return sent
+
+    def _api_getChatMember(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        chat, user_id = self._chat(int(params["chat_id"])), int(params["user_id"])
+        user = self.users.get(user_id)
+        if user is None:
+            raise _BadRequest("user not found")
+        status = self.admins.get((chat["id"], user_id), "member")
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(dict.fromkeys(_ADMIN_FLAGS, False))
+        return member
 
     def _api_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         data = files.get("document") or b""

@@ -1,0 +1,169 @@
+"""A challenge's phase changes, posted in its group: the entries as photo albums and a ballot of vote
+buttons when voting opens, the results and the shelf picture at close, or the cancellation.
+
+The core marks an announcement done only once the announcer returns, so one that Telegram did not take
+(unreachable, or still asking to wait after the pacer's tries) raises and the core tries again at its
+next check; the posts that went out before the failure are not repeated."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Awaitable, Callable
+
+from PIL import Image
+from telegram import Bot, InputMediaPhoto
+from telegram.error import BadRequest, ChatMigrated, Forbidden
+
+from adapters.common import each, time_left
+from adapters.telegram.challenges import member_names
+from adapters.telegram.delivery import BotSource, small_jpeg
+from adapters.telegram.keyboards import ballot_keyboard
+from adapters.telegram.pacing import Pacer
+from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Placing
+from bot.logs import log_event
+
+log = logging.getLogger("figurebot.telegram")
+
+ALBUM_SIZE = 10  # Telegram's most photos in one album
+BALLOT_SIZE = 100  # Telegram's most buttons under one message
+ENTRY_SIDE = 1280  # Telegram shows photos no larger
+SHOWN_PLACES = 20
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+
+Post = Callable[[], Awaitable[object]]  # one request that puts one message (or album) in the group
+
+
+def entry_picture(data: bytes) -> bytes | None:
+    """An entry's figure as a JPEG for an album; ``None`` if it cannot be read."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return small_jpeg(image, ENTRY_SIDE)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def voting_text(challenge: Challenge, left: float, missing: list[int]) -> str:
+    text = (
+        f"🗳️ Voting is open in the {challenge.theme_name} challenge! The entries above are shown without "
+        f"their makers' names: tap one below to vote ({each(challenge.votes_per_voter, 'vote')} each, not "
+        f"for your own; you can change your mind until voting closes in {time_left(left)})."
+    )
+    if missing:
+        text += f" No picture is left of entry {', '.join(map(str, missing))}."
+    return text
+
+
+def results_text(challenge: Challenge, results: tuple[Placing, ...], names: dict[str, str]) -> str:
+    """The places with their votes (ties share a place), and the winners named."""
+    theme = challenge.theme_name
+    if not results:
+        return f"🏁 The {theme} challenge closed without entries, so there is no winner this time."
+    if not any(placing.votes for placing in results):
+        return (
+            f"🏁 The {theme} challenge closed with {each(len(results), 'entry')} but no votes, so there "
+            "is no winner this time."
+        )
+    places = [placing.place for placing in results]
+    lines = [f"🏁 The {theme} challenge is over! The results:"]
+    shown = results[:SHOWN_PLACES]
+    for placing in shown:
+        rank = MEDALS.get(placing.place, f"{placing.place}.")
+        tie = " (tie)" if places.count(placing.place) > 1 else ""
+        maker = names[placing.entry.user_id]
+        lines.append(f"{rank} Entry {placing.entry.number} by {maker}: {each(placing.votes, 'vote')}{tie}")
+    if len(results) > SHOWN_PLACES:
+        lines.append(f"…and {each(len(results) - SHOWN_PLACES, 'entry')} more.")
+    winners = ", ".join(names[placing.entry.user_id] for placing in shown if placing.place == 1)
+    lines.append(f"🏆 Congratulations, {winners}!")
+    return "\n".join(lines)
+
+
+class Announcer:
+    """The challenges' announcer for Telegram groups; ``clock`` is the challenges' own."""
+
+    def __init__(self, bot: BotSource, pacer: Pacer, clock: Callable[[], float]) -> None:
+        self.bot = bot
+        self.pacer = pacer
+        self.clock = clock
+        # One at a time: the core may hand one announcement over twice at once (a command that moved the
+        # challenge on, and the deadline check seeing it not announced yet).
+        self._lock = asyncio.Lock()
+        self._posted: dict[tuple[str, str], int] = {}  # announcement → how many of its posts went out
+        self._done: set[tuple[str, str]] = set()
+
+    async def __call__(self, event: ChallengeEvent) -> None:
+        """Post the announcement, or what is left of it; raise when Telegram did not take a post."""
+        key = (event.challenge.id, event.kind.value)
+        async with self._lock:
+            if key in self._done:
+                return
+            chat = int(event.challenge.chat_id)
+            posts = await self._posts(await self.bot(), chat, event)
+            try:
+                for post in posts[self._posted.get(key, 0) :]:
+                    await self.pacer.send(chat, post)
+                    self._posted[key] = self._posted.get(key, 0) + 1
+            except (Forbidden, BadRequest, ChatMigrated) as error:
+                # The bot left the group, or it moved: trying every second would not help.
+                log_event(log, "telegram.undeliverable", logging.WARNING, error=error.message)
+            self._posted.pop(key, None)
+            self._done.add(key)
+
+    async def _posts(self, bot: Bot, chat: int, event: ChallengeEvent) -> list[Post]:
+        match event.kind:
+            case ChallengeEventKind.VOTING:
+                return await self._ballot(bot, chat, event)
+            case ChallengeEventKind.CLOSED:
+                return await self._results(bot, chat, event)
+            case ChallengeEventKind.CANCELLED:
+                theme = event.challenge.theme_name
+                text = f"🚫 The {theme} challenge is called off: no voting, no winner this time."
+                return [lambda: bot.send_message(chat, text)]
+        raise ValueError(f"unknown challenge event {event.kind!r}")
+
+    async def _ballot(self, bot: Bot, chat: int, event: ChallengeEvent) -> list[Post]:
+        """The entries as albums, "Entry 3" under each and no names; then the vote buttons."""
+        pictures, missing = [], []
+        for entry in event.entries:
+            picture = await asyncio.to_thread(entry_picture, event.images.get(entry.id) or b"")
+            if picture is None:
+                missing.append(entry.number)
+            else:
+                pictures.append((entry.number, picture))
+        posts = [
+            _album(bot, chat, pictures[start : start + ALBUM_SIZE])
+            for start in range(0, len(pictures), ALBUM_SIZE)
+        ]
+        challenge = event.challenge
+        left = (challenge.deadline or 0.0) - self.clock()
+        numbers = [entry.number for entry in event.entries]
+        for start in range(0, len(numbers), BALLOT_SIZE):
+            text = voting_text(challenge, left, missing) if start == 0 else "More entries to vote for:"
+            markup = ballot_keyboard(challenge.id, numbers[start : start + BALLOT_SIZE])
+            posts.append(lambda text=text, markup=markup: bot.send_message(chat, text, reply_markup=markup))
+        return posts
+
+    async def _results(self, bot: Bot, chat: int, event: ChallengeEvent) -> list[Post]:
+        """The results, with the winners named as the group knows them, and the shelf when someone won."""
+        won = any(placing.votes for placing in event.results)
+        shown = event.results[:SHOWN_PLACES] if won else ()
+        names = await member_names(bot, chat, [placing.entry.user_id for placing in shown])
+        text = results_text(event.challenge, event.results, names)
+        posts: list[Post] = [lambda: bot.send_message(chat, text)]
+        shelf = event.shelf
+        if won and shelf:
+            caption = f"🏆 The {event.challenge.theme_name} winners on the shelf"
+            posts.append(lambda: bot.send_photo(chat, shelf, caption=caption, filename="winners.png"))
+        return posts
+
+
+def _album(bot: Bot, chat: int, pictures: list[tuple[int, bytes]]) -> Post:
+    """One album of entries; a single photo when only one is left (an album needs two)."""
+    if len(pictures) == 1:
+        number, data = pictures[0]
+        return lambda: bot.send_photo(chat, data, caption=f"Entry {number}")
+    return lambda: bot.send_media_group(
+        chat, [InputMediaPhoto(data, caption=f"Entry {number}") for number, data in pictures]
+    )

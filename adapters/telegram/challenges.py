@@ -1,0 +1,179 @@
+"""``/challenge …`` in a group: members see the state, enter and withdraw figures and read the
+leaderboard; the group's administrators start, move on and cancel challenges. A challenge belongs to the
+group it was started in. Moving one on or calling it off is answered by its announcement (see
+``announcements``), which the core posts as part of the change."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, Message, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CommandHandler, filters
+
+from adapters.common import each, entered_text, time_left
+from adapters.telegram.chat import Chat, Context, guarded, is_private, requester_of
+from bot.challenges import POINTS, Challenge, ChallengeService, Phase
+from bot.config import parse_duration
+from bot.errors import UserFacingError
+from bot.jobs import Requester
+from bot.privacy import duration_words
+
+USAGE = """Theme challenges in this group:
+/challenge start Space Week 2h [30m]  start one (admins): the theme, how long entries are taken, \
+then how long voting runs
+/challenge status  the challenge now, and your entries
+/challenge enter  enter your latest figure in the theme, made here
+/challenge withdraw  take back your entry before voting starts
+/challenge advance  move on now: to voting, or to the results (admins)
+/challenge cancel  call the challenge off (admins)
+/challenge leaderboard  points from this group's challenges"""
+GROUPS_ONLY = "Challenges run in groups: add me to one and type /challenge there."
+START_USAGE = "Write it as: /challenge start Space Week 2h, or with the voting time too: … 2h 30m."
+NO_POINTS = "No one has points here yet: places in finished challenges earn them."
+FORMER_MEMBER = "a former member"
+ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+Subcommand = Callable[[Message, Requester, list[str]], Awaitable[str | None]]
+
+
+def is_period(word: str) -> bool:
+    """Whether ``word`` is a time like ``90m``, ``2h`` or ``1h30m`` (a bare number is not)."""
+    try:
+        parse_duration(word)
+    except ValueError:
+        return False
+    return any(char.isalpha() for char in word)
+
+
+def split_start(words: list[str]) -> tuple[str, str, str | None]:
+    """``Space Week 2h 30m`` → the theme, the time for entries and the time for voting, read from the end."""
+    if len(words) < 2:
+        raise UserFacingError(START_USAGE)
+    if len(words) >= 3 and is_period(words[-2]) and is_period(words[-1]):
+        return " ".join(words[:-2]), words[-2], words[-1]
+    return " ".join(words[:-1]), words[-1], None
+
+
+async def is_admin(bot: Bot, message: Message) -> bool:
+    """Whether the sender runs the group: its creator or an administrator. An anonymous administrator
+    writes as the group itself."""
+    if message.sender_chat is not None and message.sender_chat.id == message.chat_id:
+        return True
+    if message.from_user is None:
+        return False
+    member = await bot.get_chat_member(message.chat_id, message.from_user.id)
+    return member.status in ADMINS
+
+
+async def member_names(bot: Bot, chat_id: int, user_ids: list[str]) -> dict[str, str]:
+    """How each member shows in the group: ``@username``, or their name."""
+    names = {}
+    for user_id in dict.fromkeys(user_ids):
+        try:
+            user = (await bot.get_chat_member(chat_id, int(user_id))).user
+        except (BadRequest, Forbidden):  # not known in this group any more
+            names[user_id] = FORMER_MEMBER
+            continue
+        names[user_id] = f"@{user.username}" if user.username else user.full_name
+    return names
+
+
+def started_text(started: Challenge, left: float, bot_username: str) -> str:
+    return (
+        f"🏆 New challenge: {started.theme_name}! Send a photo here with a caption like "
+        f"“@{bot_username} Alex” (the figure takes the theme by itself), then enter it with its Enter "
+        f"challenge button or /challenge enter. Entries close in {time_left(left)}; then everyone votes "
+        f"for {duration_words(started.vote_for)}. {each(started.entries_per_user, 'entry')} per member."
+    )
+
+
+def status_text(current: Challenge, left: float, entries: int, mine: int) -> str:
+    theme = current.theme_name
+    if current.phase is Phase.SUBMISSIONS:
+        return (
+            f"🏆 {theme} challenge: entries close in {time_left(left)}. {each(entries, 'entry')} so far, "
+            f"{mine} of them yours (up to {current.entries_per_user} each)."
+        )
+    return (
+        f"🗳️ {theme} challenge: voting closes in {time_left(left)}. {each(entries, 'entry')}; vote with "
+        f"the buttons under them ({each(current.votes_per_voter, 'vote')} each)."
+    )
+
+
+class ChallengeCommands:
+    """The ``/challenge`` command and its subcommands; ``register`` adds it to a PTB Application."""
+
+    def __init__(self, challenges: ChallengeService, chat: Chat) -> None:
+        self.challenges = challenges
+        self.chat = chat
+        self._subcommands: dict[str, Subcommand] = {
+            "start": self._start,
+            "status": self._status,
+            "enter": self._enter,
+            "withdraw": self._withdraw,
+            "advance": self._advance,
+            "cancel": self._cancel,
+            "leaderboard": self._leaderboard,
+            "help": self._help,
+        }
+
+    def register(self, application: Application) -> None:
+        """Add the command (before any catch-all for unknown commands)."""
+        application.add_handler(
+            CommandHandler("challenge", self.on_command, filters=filters.UpdateType.MESSAGE)
+        )
+
+    @guarded
+    async def on_command(self, update: Update, context: Context) -> None:
+        message = update.message
+        if is_private(message):
+            raise UserFacingError(GROUPS_ONLY)
+        words = context.args or ["help"]
+        subcommand = self._subcommands.get(words[0].lower())
+        if subcommand is None:
+            raise UserFacingError(f"I don't know “/challenge {words[0][:20]}”. /challenge help lists them.")
+        answer = await subcommand(message, requester_of(update), words[1:])
+        if answer:
+            await self.chat.reply(message, answer)
+
+    def _left(self, challenge: Challenge) -> float:
+        return (challenge.deadline or 0.0) - self.challenges.clock()
+
+    async def _start(self, message: Message, requester: Requester, words: list[str]) -> str:
+        theme, entering, voting = split_start(words)
+        admin = await is_admin(self.chat.bot, message)
+        started = await self.challenges.begin(requester, theme, entering, voting, is_admin=admin)
+        return started_text(started, self._left(started), self.chat.bot.username)
+
+    async def _status(self, message: Message, requester: Requester, words: list[str]) -> str:
+        current, entries, mine = await self.challenges.status(requester)
+        return status_text(current, self._left(current), entries, mine)
+
+    async def _enter(self, message: Message, requester: Requester, words: list[str]) -> str:
+        return entered_text(*await self.challenges.enter(requester))
+
+    async def _withdraw(self, message: Message, requester: Requester, words: list[str]) -> str:
+        return f"Withdrawn: entry {await self.challenges.withdraw(requester)} is out of the challenge."
+
+    async def _advance(self, message: Message, requester: Requester, words: list[str]) -> None:
+        await self.challenges.advance(requester, is_admin=await is_admin(self.chat.bot, message))
+
+    async def _cancel(self, message: Message, requester: Requester, words: list[str]) -> None:
+        await self.challenges.cancel(requester, is_admin=await is_admin(self.chat.bot, message))
+
+    async def _leaderboard(self, message: Message, requester: Requester, words: list[str]) -> str:
+        standings = await self.challenges.leaderboard(requester)  # the top ten
+        if not standings:
+            return NO_POINTS
+        names = await member_names(self.chat.bot, message.chat_id, [s.user_id for s in standings])
+        legend = ", ".join(f"{points} for place {place}" for place, points in POINTS.items())
+        lines = [f"🏆 Leaderboard of this group's challenges (points: {legend}):"]
+        for rank, standing in enumerate(standings, start=1):
+            score = f"{each(standing.points, 'point')}, {each(standing.wins, 'win')}"
+            lines.append(f"{rank}. {names[standing.user_id]}: {score}")
+        return "\n".join(lines)
+
+    async def _help(self, message: Message, requester: Requester, words: list[str]) -> str:
+        return USAGE
