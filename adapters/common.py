@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 
 from bot.challenges import Challenge
+from bot.chats import ChatSettings
+from bot.config import Settings
 from bot.engine import JobEngine, Quota
 from bot.jobs import EventKind, Job, JobEvent, Requester
-from bot.privacy import privacy_notice
+from bot.privacy import duration_words, privacy_notice
 from bot.spec import FigureSpec
 from bot.themes import catalog, find_theme
 
@@ -130,3 +132,15 @@ def time_left(seconds: float) -> str:
 
 def entered_text(challenge: Challenge, number: int) -> str:
     return f"Entered: your figure is entry {number} in the {challenge.theme_name} challenge."
+
+
+def chat_settings_lines(chat: ChatSettings, settings: Settings) -> list[str]:
+    """What a chat's admins set that every platform has, one fact a line."""
+    quota = "the bot's default" if chat.daily_quota_per_user is None else str(chat.daily_quota_per_user)
+    kept = min(chat.photo_retention, settings.photo_retention) if chat.photo_retention is not None else None
+    kept = settings.photo_retention if kept is None else kept
+    return [
+        f"• only the local generator paints (photos stay here): {'yes' if chat.local_only else 'no'}",
+        f"• figures per member per day: {quota}",
+        f"• photos kept after their last figure: {duration_words(kept) if kept else 'no time'}",
+    ]

@@ -19,6 +19,7 @@ from adapters.telegram.challenges import ChallengeCommands
 from adapters.telegram.chat import PLATFORM, Chat
 from adapters.telegram.delivery import Delivery
 from adapters.telegram.figures import Figures
+from adapters.telegram.group_settings import GroupSettings
 from adapters.telegram.handlers import COMMANDS, Handlers
 from adapters.telegram.pacing import FloodLimits, Pacer
 from bot.challenges import ChallengeService
@@ -93,6 +94,7 @@ class TelegramAdapter:
         chat = Chat(self.application.bot, self.pacer)
         figures = Figures(engine, settings, chat, challenges)
         ChallengeCommands(challenges, chat).register(self.application)
+        GroupSettings(engine, settings, chat).register(self.application)
         Handlers(engine, figures, chat).register(self.application)
         self.application.add_handler(
             CallbackQueryHandler(Buttons(engine, figures, self.delivery, chat).on_press)

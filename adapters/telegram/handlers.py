@@ -42,6 +42,7 @@ Reply to one of your photos with /figure to use it. Under each figure: Re-roll, 
 /forget  delete everything stored about you
 /cancel  stop the figure in the works
 /challenge  theme challenges in groups: make figures in a theme, vote, crown a winner
+/settings  a group's settings (its admins can keep photos on this machine)
 In groups, mention me in the photo's caption, or reply to your photo with /figure."""
 COMMANDS = (
     BotCommand("figure", "make a figure: reply to your photo with it"),
@@ -51,6 +52,7 @@ COMMANDS = (
     BotCommand("forget", "delete everything stored about you"),
     BotCommand("cancel", "stop the figure in the works"),
     BotCommand("challenge", "theme challenges in groups: /challenge help"),
+    BotCommand("settings", "a group's settings; its admins can change them"),
     BotCommand("help", "how to use this bot"),
 )
 NO_PHOTO = "Send me a photo to make a figure, with a caption like: Alex | astronaut. /help shows more."

@@ -1,0 +1,71 @@
+"""``/settings`` in a group: its admins keep photos on this machine, lower the daily quota or the photo
+retention; anyone may read the settings."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from adapters.common import chat_settings_lines
+from adapters.telegram.challenges import is_admin
+from adapters.telegram.chat import Chat, Context, guarded, is_private, requester_of
+from bot.config import Settings, parse_duration
+from bot.engine import JobEngine
+from bot.errors import UserFacingError
+
+USAGE = (
+    "Group admins change these with: /settings local on|off · /settings quota N|default · "
+    "/settings retention 30m|default"
+)
+GROUPS_ONLY = "Settings are for groups: in a private chat, /privacy and /quota say what applies to you."
+ADMINS_ONLY = "Only this group's admins can change its settings."
+SWITCH = {"on": True, "yes": True, "off": False, "no": False}
+
+
+def parse_change(words: list[str]) -> dict[str, object]:
+    """The chat-settings change ``/settings NAME VALUE`` asks for; a readable refusal otherwise."""
+    if len(words) != 2:
+        raise UserFacingError(USAGE)
+    name, value = words[0].lower(), words[1].lower()
+    if name == "local" and value in SWITCH:
+        return {"local_only": SWITCH[value]}
+    if name == "quota" and (value == "default" or value.isdigit()):
+        return {"daily_quota_per_user": None if value == "default" else min(int(value), 10_000)}
+    if name == "retention":
+        if value == "default":
+            return {"photo_retention": None}
+        try:
+            return {"photo_retention": parse_duration(value)}
+        except ValueError:
+            raise UserFacingError(f"“{value[:20]}” is not a duration; write e.g. 0, 30m or 1h.") from None
+    raise UserFacingError(USAGE)
+
+
+class GroupSettings:
+    """The ``/settings`` command; ``register`` adds it to a PTB Application."""
+
+    def __init__(self, engine: JobEngine, settings: Settings, chat: Chat) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.chat = chat
+
+    def register(self, application: Application) -> None:
+        application.add_handler(
+            CommandHandler("settings", self.on_command, filters=filters.UpdateType.MESSAGE)
+        )
+
+    @guarded
+    async def on_command(self, update: Update, context: Context) -> None:
+        message = update.message
+        if is_private(message):
+            raise UserFacingError(GROUPS_ONLY)
+        requester = requester_of(update)
+        if context.args:
+            change = parse_change(context.args)
+            if not await is_admin(self.chat.bot, message):
+                raise UserFacingError(ADMINS_ONLY)
+            current = await self.engine.update_chat_settings(requester, **change)
+        else:
+            current = await self.engine.chat_settings(requester)
+        lines = ["figurebot in this group:", *chat_settings_lines(current, self.settings), USAGE]
+        await self.chat.reply(message, "\n".join(lines))

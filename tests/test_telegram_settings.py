@@ -1,0 +1,43 @@
+"""``/settings`` in a Telegram group: admins keep photos on this machine and lower limits; others read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.telegram.group_settings import ADMINS_ONLY, GROUPS_ONLY, USAGE
+from bot.jobs import Requester
+from tests.fakes.telegram_api import FakeTelegram
+from tests.test_telegram import running_bot
+from tests.test_telegram_challenges import ANN, BOB, GROUP, said
+
+
+async def test_group_admins_change_settings_and_members_read_them(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api, photo_retention=3600) as bot:
+        api.make_admin(GROUP, ANN)
+        group = Requester("telegram", str(ANN["id"]), str(GROUP["id"]))
+        assert await said(api, BOB, "/settings local on") == ADMINS_ONLY
+        assert not (await bot.engine.chat_settings(group)).local_only
+        shown = await said(api, ANN, "/settings local on")
+        assert "only the local generator paints (photos stay here): yes" in shown
+        assert (await bot.engine.chat_settings(group)).local_only
+        assert "figures per member per day: 3" in await said(api, ANN, "/settings quota 3")
+        assert "photos kept after their last figure: 30 minutes" in await said(
+            api, ANN, "/settings retention 30m"
+        )
+        read = await said(api, BOB, "/settings")
+        assert read.startswith("figurebot in this group:") and read.endswith(USAGE)
+        assert "figures per member per day: 3" in read
+        settings = await bot.engine.chat_settings(group)
+        assert (settings.daily_quota_per_user, settings.photo_retention) == (3, 1800.0)
+        assert "per day: the bot's default" in await said(api, ANN, "/settings quota default")
+        for wrong in (
+            "/settings local maybe",
+            "/settings quota -1",
+            "/settings colour red",
+            "/settings quota",
+        ):
+            assert await said(api, ANN, wrong) == USAGE
+        assert await said(api, ANN, "/settings retention soon") == (
+            "“soon” is not a duration; write e.g. 0, 30m or 1h."
+        )
+        assert await said(api, ANN, "/settings", chat=FakeTelegram.private(ANN)) == GROUPS_ONLY
