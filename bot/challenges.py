@@ -157,6 +157,7 @@ class ChallengeService:
         self._loop: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one phase change at a time
         self._announcing = asyncio.Lock()
+        self._ballot = asyncio.Lock()  # entries and votes: checked and written as one step
 
     def subscribe(self, platform: str, announcer: Announcer) -> None:
         self._announcers[platform] = announcer
@@ -267,11 +268,15 @@ class ChallengeService:
 
     async def enter(self, requester: Requester, job_id: str | None = None) -> tuple[Challenge, int]:
         """Enter a figure (the given one, or the requester's latest in the theme); the entry's number."""
+        async with self._ballot:  # counted and written as one step, however fast the presses come
+            return await self._enter(requester, job_id)
+
+    async def _enter(self, requester: Requester, job_id: str | None) -> tuple[Challenge, int]:
         challenge = await self._current_or_explain(requester)
         if challenge.phase is not Phase.SUBMISSIONS:
             raise UserFacingError("Voting has started, so entries are closed.")
-        job = await self._entry_job(requester, challenge, job_id)
         entries = await self.records.entries(challenge.id)
+        job = await self._entry_job(requester, challenge, job_id, {entry.job_id for entry in entries})
         if any(entry.job_id == job.id for entry in entries):
             raise UserFacingError("That figure is already entered.")
         mine = sum(
@@ -291,8 +296,11 @@ class ChallengeService:
         log_event(log, "challenge.entered", challenge=challenge.id, entry=number)
         return challenge, number
 
-    async def _entry_job(self, requester: Requester, challenge: Challenge, job_id: str | None) -> Job:
-        """The figure to enter: done, made in this chat, in the challenge's theme."""
+    async def _entry_job(
+        self, requester: Requester, challenge: Challenge, job_id: str | None, entered: set[str]
+    ) -> Job:
+        """The figure to enter: done, made in this chat, in the challenge's theme (when none is named, the
+        latest such figure not entered yet)."""
         wanted = find_theme(challenge.theme).key
         if job_id is not None:
             job = await self.engine.own_job(job_id, requester)
@@ -307,7 +315,8 @@ class ChallengeService:
                 raise UserFacingError("That figure is not finished yet; enter it once it is ready.")
             return job
         for job in await self.engine.store.jobs_of(requester.platform, requester.user_id, Status.DONE):
-            if job.requester.chat_id == challenge.chat_id and find_theme(job.spec.theme).key == wanted:
+            here = job.requester.chat_id == challenge.chat_id and job.id not in entered
+            if here and find_theme(job.spec.theme).key == wanted:
                 return job
         raise UserFacingError(
             f"You have no finished figure in the theme {challenge.theme_name} from this chat yet. "
@@ -316,6 +325,10 @@ class ChallengeService:
 
     async def withdraw(self, requester: Requester) -> int:
         """Take back the requester's latest entry before voting starts; its number."""
+        async with self._ballot:
+            return await self._withdraw(requester)
+
+    async def _withdraw(self, requester: Requester) -> int:
         challenge = await self._current_or_explain(requester)
         if challenge.phase is not Phase.SUBMISSIONS:
             raise UserFacingError("Voting has started, so entries can no longer be withdrawn.")
@@ -327,6 +340,10 @@ class ChallengeService:
 
     async def vote(self, requester: Requester, challenge_id: str, number: int) -> str:
         """Vote for Entry ``number``; what to tell the voter (privately)."""
+        async with self._ballot:  # a double tap cannot cast two votes
+            return await self._vote(requester, challenge_id, number)
+
+    async def _vote(self, requester: Requester, challenge_id: str, number: int) -> str:
         row = await self.records.get(challenge_id)
         if row is None or (row.platform, row.chat_id) != (requester.platform, requester.chat_id):
             raise UserFacingError("That vote is not for a challenge in this chat.")

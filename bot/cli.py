@@ -215,6 +215,10 @@ def _stats(args: argparse.Namespace) -> int:
     from bot.store.repository import Store
 
     settings = get_settings()
+    store_file = settings.figurebot_data_dir / "figurebot.db"
+    if not settings.database_url and not store_file.exists():
+        print(f"figurebot: no store at {store_file}; set FIGUREBOT_DATA_DIR to the bot's.", file=sys.stderr)
+        return EXIT_USAGE
     vault = Vault(load_key(settings))
     if args.chat:
         platform, _, chat = args.chat.partition(":")

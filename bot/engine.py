@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image
@@ -15,7 +15,16 @@ from PIL import Image
 from bot.chats import ChatSettings
 from bot.config import Settings
 from bot.errors import UserFacingError
-from bot.generators.base import BadInput, Generator, Misconfigured, Painted, Progress, Refused, Transient
+from bot.generators.base import (
+    BadInput,
+    Generator,
+    GeneratorError,
+    Misconfigured,
+    Painted,
+    Progress,
+    Refused,
+    Transient,
+)
 from bot.intake import Photo
 from bot.jobs import ACTIVE, EventKind, Job, JobEvent, Requester, Status
 from bot.logs import log_event
@@ -106,7 +115,9 @@ class JobEngine:
         self._cancelled: set[str] = set()
         self._admission = asyncio.Lock()
         self._delivering: set[str] = set()
-        self._reserved: dict[str, float] = {}  # job id → expected cost booked while it paints
+        self._reserved: dict[str, tuple[str, float]] = {}  # job id → (day, expected cost) while painting
+        self._spent_on_failure: dict[str, float] = {}  # job id → what a failed paid call still cost
+        self._booking = asyncio.Lock()
         self._workers: list[asyncio.Task[None]] = []
         self._maintenance: asyncio.Task[None] | None = None
         self._stopping = False
@@ -204,14 +215,15 @@ class JobEngine:
         )
 
     def _quota(self, generator: Generator, who: str, chat: ChatSettings) -> int:
-        if who == "user" and chat.daily_quota_per_user is not None:
-            return chat.daily_quota_per_user
+        """The daily limit: the operator's setting or the generator's own; a chat may only lower it."""
         configured = (
             self.settings.daily_quota_per_user if who == "user" else self.settings.daily_quota_per_chat
         )
-        if configured is not None:
-            return configured
-        return generator.daily_quota_per_user if who == "user" else generator.daily_quota_per_chat
+        if configured is None:
+            configured = generator.daily_quota_per_user if who == "user" else generator.daily_quota_per_chat
+        if who == "user" and chat.daily_quota_per_user is not None:
+            return min(chat.daily_quota_per_user, configured)
+        return configured
 
     def _subjects(self, requester: Requester) -> dict[str, str]:
         """Pseudonyms under which the requester's and the chat's daily usage is counted."""
@@ -518,37 +530,56 @@ class JobEngine:
                 )
             )
 
-        generator = self.generators[job.generator]
+        generator, stand_in = await self._painter(job)
         async with self._painting[job.generator]:
             await self._reserve_spend(job, generator)
             log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
             await self._emit(JobEvent(EventKind.STARTED, job))
             async with asyncio.timeout(self.settings.job_timeout):
                 who = self.store.vault.pseudonym(f"safety:{job.requester.platform}:{job.requester.user_id}")
-                result = await generator.generate(photo, job.spec, progress, requester=who)
-        return result if isinstance(result, Painted) else Painted(result)
+                try:
+                    result = await generator.generate(photo, job.spec, progress, requester=who)
+                except GeneratorError as error:
+                    self._spent_on_failure[job.id] = error.cost_usd
+                    raise
+        painted = result if isinstance(result, Painted) else Painted(result)
+        return replace(painted, stand_in=stand_in) if stand_in else painted
+
+    async def _painter(self, job: Job) -> tuple[Generator, str | None]:
+        """The generator that paints ``job``, and the stand-in's name when the chat went local-only after
+        the job was queued: its photo must not leave the machine any more."""
+        generator = self.generators[job.generator]
+        if not generator.sends_photo_off_machine or not (await self.chat_settings(job.requester)).local_only:
+            return generator, None
+        if "local" not in self.generators:
+            raise UserFacingError("This chat now keeps photos on this machine, but local rendering is off.")
+        return self.generators["local"], "local"
 
     async def _reserve_spend(self, job: Job, generator: Generator) -> None:
         """Check the budget again just before painting (many queued jobs may have passed it at submit)
-        and book the expected cost, so jobs painting at once cannot pass the budget together."""
+        and book the expected cost in the same step, so jobs painting at once cannot pass it together."""
         if generator.cost_estimate_usd <= 0:
             return
-        await self._check_budget(job.requester, generator)
-        self._reserved[job.id] = generator.cost_estimate_usd
-        await self._add_spend(job, 0, generator.cost_estimate_usd)
+        async with self._booking:
+            await self._check_budget(job.requester, generator)
+            day = _day_and_reset(self.clock())[0]
+            self._reserved[job.id] = (day, generator.cost_estimate_usd)
+            await self._add_spend(job, 0, generator.cost_estimate_usd, day)
 
     async def _settle_spend(self, job: Job, painted: Painted | None) -> None:
-        """Replace the booked estimate by the real cost, and count a finished figure."""
-        booked = self._reserved.pop(job.id, 0.0)
-        cost = painted.cost_usd if painted else 0.0
-        if booked or painted:
+        """Replace the booked estimate by the real cost (on the day it was booked), and count a figure.
+        A failure after a paid answer (an unreadable image) still costs what the generator says."""
+        day, booked = self._reserved.pop(job.id, (None, 0.0))
+        cost = painted.cost_usd if painted else self._spent_on_failure.pop(job.id, 0.0)
+        self._spent_on_failure.pop(job.id, None)
+        if booked or painted or cost:
             try:
-                await self._add_spend(job, 1 if painted else 0, cost - booked)
+                await self._add_spend(job, 1 if painted else 0, cost - booked, day)
             except Exception:
                 log.exception("recording spend failed", extra={"job": job.id})
 
-    async def _add_spend(self, job: Job, jobs_added: int, cost_usd: float) -> None:
-        day = _day_and_reset(self.clock())[0]
+    async def _add_spend(self, job: Job, jobs_added: int, cost_usd: float, day: str | None = None) -> None:
+        day = day or _day_and_reset(self.clock())[0]
         scope = self._subjects(job.requester)["chat"]
         await self.store.add_spend(day, job.requester.platform, scope, job.generator, jobs_added, cost_usd)
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.engine import LimitReached
 from bot.errors import UserFacingError
+from bot.generators.base import Transient
 from bot.jobs import EventKind, JobEvent, Status
 from tests.engine_kit import (
     Clock,
@@ -152,3 +153,84 @@ async def test_a_stand_in_generator_is_recorded(tmp_path: Path) -> None:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         job = await wait_for_status(r.store, submitted.job_id, Status.DONE)
         assert (job.generator, job.painted_by, job.painter) == ("scripted", "local", "local")
+
+
+async def test_a_chat_may_lower_the_daily_quota_but_never_raise_it(tmp_path: Path) -> None:
+    async with rig(tmp_path, daily_quota_per_user=1, max_active_jobs_per_user=0) as r:
+        party = r.requester("ann", "party")
+        await r.engine.update_chat_settings(party, daily_quota_per_user=10_000)
+        await r.engine.submit(party, photo(), spec())
+        with pytest.raises(LimitReached, match="the daily limit is 1"):
+            await r.engine.submit(party, photo(), spec())
+        assert (await r.engine.quota(party)).user_limit == 1
+
+
+async def test_jobs_painting_at_once_cannot_pass_the_budget_together(tmp_path: Path) -> None:
+    generator = remote(concurrency=2, delay=0.2)
+    async with rig(
+        tmp_path,
+        generator,
+        clock=Clock(MIDDAY),
+        start=False,
+        figurebot_generator="remote",
+        daily_budget_usd=0.06,
+        max_active_jobs_per_user=0,
+        worker_concurrency=2,
+    ) as r:
+        for user in ("ann", "bob"):
+            await r.engine.accept_privacy(r.requester(user))
+        jobs = [await r.engine.submit(r.requester(user), photo(), spec(user)) for user in ("ann", "bob")]
+        await r.engine.start()
+        finished = [
+            await wait_until(r.store, job.job_id, lambda job: job.delivered_at is not None) for job in jobs
+        ]
+        assert sorted(job.status for job in finished) == [Status.DONE, Status.FAILED]
+        assert len(generator.started) == 1
+        assert await r.store.spent(TODAY) == pytest.approx(0.04)
+
+
+async def test_a_paid_call_that_fails_afterwards_still_counts_against_the_budget(tmp_path: Path) -> None:
+    unusable = Transient("The image could not be read.")
+    unusable.cost_usd = 0.03
+    clock = Clock(MIDDAY)
+    async with rig(
+        tmp_path, remote(script=[unusable]), clock=clock, figurebot_generator="remote", daily_budget_usd=1.0
+    ) as r:
+        await r.engine.accept_privacy(r.requester())
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await wait_until(r.store, submitted.job_id, lambda job: job.not_before is not None)
+        assert await r.store.spent(TODAY) == pytest.approx(0.03)
+        clock.advance(1)
+        await wait_for_status(r.store, submitted.job_id, Status.DONE)  # the retry paints it
+        assert await r.store.spent(TODAY) == pytest.approx(0.03 + 0.04)
+
+
+async def test_a_figure_painted_across_midnight_is_counted_on_the_day_it_started(tmp_path: Path) -> None:
+    clock = Clock(MIDDAY + 12 * 3600 - 1)  # a second before midnight UTC
+
+    class Slow(ScriptedGenerator):
+        async def generate(self, photo, spec, on_progress=None, requester=""):
+            clock.advance(2)
+            return await super().generate(photo, spec, on_progress, requester)
+
+    generator = Slow(name="remote", sends_photo_off_machine=True, cost=0.04)
+    generator.cost_estimate_usd = 0.05
+    async with rig(tmp_path, generator, clock=clock, figurebot_generator="remote", daily_budget_usd=1.0) as r:
+        await r.engine.accept_privacy(r.requester())
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        await wait_for_status(r.store, submitted.job_id, Status.DONE)
+        tomorrow = datetime.fromtimestamp(clock.now, UTC).date().isoformat()
+        assert (await r.store.spent(TODAY), await r.store.spent(tomorrow)) == (pytest.approx(0.04), 0.0)
+
+
+async def test_queued_figures_of_a_chat_that_went_local_only_are_painted_here(tmp_path: Path) -> None:
+    local = ScriptedGenerator(name="local")
+    async with rig(tmp_path, remote(), others=(local,), start=False, figurebot_generator="remote") as r:
+        party = r.requester("ann", "party")
+        await r.engine.accept_privacy(party)
+        submitted = await r.engine.submit(party, photo(), spec("queued"))
+        await r.engine.update_chat_settings(party, local_only=True)
+        await r.engine.start()
+        job = await wait_for_status(r.store, submitted.job_id, Status.DONE)
+        assert (job.generator, job.painted_by, job.cost_usd) == ("remote", "local", None)
+        assert r.generator.started == [] and local.painted == ["queued"]

@@ -294,3 +294,53 @@ async def test_a_command_and_the_deadline_check_announcing_at_once_post_once(tmp
         game.clock.advance(HOUR)
         await asyncio.gather(game.service.advance(admin, is_admin=True), game.service.tick())
         assert [event.kind for event in game.said] == [ChallengeEventKind.CLOSED]
+
+
+async def test_quick_double_presses_cannot_pass_the_vote_or_entry_limits(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        challenge = await game.service.begin(game.member("admin"), "Space Week", "1h", "1h", is_admin=True)
+        ann = game.member("ann")
+        first = await game.figure("ann")
+        entered = await asyncio.gather(
+            game.service.enter(ann, first), game.service.enter(ann, first), return_exceptions=True
+        )
+        assert sum(not isinstance(result, Exception) for result in entered) == 1
+        await game.figure("bob")
+        await game.service.enter(game.member("bob"))
+        await game.later(HOUR)
+        voter = game.member("cy")
+        answers = await asyncio.gather(
+            game.service.vote(voter, challenge.id, 1),
+            game.service.vote(voter, challenge.id, 1),
+            game.service.vote(voter, challenge.id, 2),
+        )
+        assert answers[1] == "You already voted for Entry 1."
+        assert len(await game.service.records.votes_of(challenge.id, "console", "cy")) == 1
+
+
+async def test_entering_without_naming_a_figure_takes_the_latest_one_not_entered_yet(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True, entries_per_user=2)
+        ann = game.member("ann")
+        older = await game.figure("ann")
+        game.clock.advance(1)
+        newer = await game.figure("ann")
+        await game.service.enter(ann)
+        await game.service.enter(ann)
+        challenge = await game.service.current(ann)
+        assert [entry.job_id for entry in await game.service.records.entries(challenge.id)] == [newer, older]
+
+
+async def test_deleting_an_entered_figure_takes_its_entry_and_votes_out(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        challenge = await game.service.begin(game.member("admin"), "Space Week", "1h", "1h", is_admin=True)
+        figures = {}
+        for user in ("ann", "bob"):
+            figures[user] = await game.figure(user)
+            await game.service.enter(game.member(user))
+        await game.later(HOUR)
+        await game.service.vote(game.member("cy"), challenge.id, 1)
+        await game.r.engine.delete_figure(figures["ann"], game.member("ann"))
+        entries = await game.service.records.entries(challenge.id)
+        assert [entry.user_id for entry in entries] == ["bob"]
+        assert await game.service.records.tallies(challenge.id) == {}

@@ -16,6 +16,8 @@ from bot.spec import FigureSpec
 class GeneratorError(UserFacingError):
     """Base of every error a generator raises; the message is safe to show a user."""
 
+    cost_usd: float = 0.0  # what the failed attempt still cost (a paid answer that could not be used)
+
 
 class Refused(GeneratorError):
     """The request breaks a content rule; never retried."""

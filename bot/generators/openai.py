@@ -12,6 +12,7 @@ import base64
 import binascii
 import io
 import logging
+import math
 import re
 from typing import Any
 
@@ -48,6 +49,7 @@ OUTPUT_TOKENS = {"low": 400, "medium": 1584, "high": 6240, "auto": 6240}
 PORTRAIT_AREA = 1024 * 1536
 INPUT_TOKENS = {"text": 700, "image": 1600}  # a prompt and one photo, for the estimate before a call
 PREVIEW_SIDE = 512
+MAX_RETRY_AFTER = 3600.0
 MAX_RESULT_PIXELS = 4096 * 4096
 SAFETY_VIOLATIONS = re.compile(r"safety_violations=\[([^\]]*)\]")
 
@@ -125,12 +127,19 @@ class OpenAIGenerator:
             request["safety_identifier"] = requester
         if HIGH_FIDELITY_MODELS.fullmatch(self.settings.openai_image_model):
             request["input_fidelity"] = "high"
+        answered: list[bool] = []  # set once OpenAI has started painting: from then on it bills
         try:
-            encoded, usage = await self._edit(request, on_progress)
+            encoded, usage = await self._edit(request, on_progress, answered)
         except openai.APIError as error:
-            raise classify(error) from None
-        image = await asyncio.to_thread(decode_image, encoded)
-        cost = self._cost(*usage)
+            raise _costing(classify(error), self.cost_estimate_usd if answered else 0.0) from None
+        except Transient as error:
+            raise _costing(error, self.cost_estimate_usd if answered else 0.0) from None
+        # Without usage figures (a compatible server), the estimate stands in so budgets still bind.
+        cost = self._cost(*usage) if usage else self.cost_estimate_usd
+        try:
+            image = await asyncio.to_thread(decode_image, encoded)
+        except Transient as error:
+            raise _costing(error, cost) from None
         log_event(log, "openai.painted", model=request["model"], cost_usd=round(cost, 4))
         if exact:
             image = await asyncio.to_thread(self._box, image, spec)
@@ -139,16 +148,19 @@ class OpenAIGenerator:
         return Painted(image, cost)
 
     async def _edit(
-        self, request: dict[str, Any], on_progress: ProgressCallback | None
-    ) -> tuple[str, tuple[int, int, int]]:
-        """The final image (base64) and its usage (text in, image in, image out), streaming previews."""
+        self, request: dict[str, Any], on_progress: ProgressCallback | None, answered: list[bool]
+    ) -> tuple[str, tuple[int, int, int] | None]:
+        """The final image (base64) and its usage (text in, image in, image out), streaming previews.
+        ``answered`` gets an entry once OpenAI has started to answer."""
         partials = self.settings.openai_partial_images
         if not partials:
             response = await self.client.images.edit(**request)
+            answered.append(True)
             if not response.data or not response.data[0].b64_json:
                 raise Transient("OpenAI answered without an image.")
             return response.data[0].b64_json, _usage(response.usage)
         stream = await self.client.images.edit(**request, stream=True, partial_images=partials)
+        answered.append(True)
         async with stream:  # closes the connection however the loop ends
             async for event in stream:
                 if event.type == "image_edit.partial_image":
@@ -157,6 +169,8 @@ class OpenAIGenerator:
                         fraction = 0.9 * (event.partial_image_index + 1) / (partials + 1)
                         await on_progress(Progress(fraction, "painting", preview))
                 elif event.type == "image_edit.completed":
+                    if not event.b64_json:
+                        raise Transient("OpenAI answered without an image.")
                     return event.b64_json, _usage(event.usage)
         raise Transient("OpenAI stopped before the figure was finished.")
 
@@ -191,9 +205,9 @@ class OpenAIGenerator:
         return self.boxer.box(Figure(figure, True, "floor"), spec)
 
 
-def _usage(usage: Any) -> tuple[int, int, int]:
+def _usage(usage: Any) -> tuple[int, int, int] | None:
     if usage is None:
-        return 0, 0, 0
+        return None
     details = usage.input_tokens_details
     text_in = details.text_tokens if details else usage.input_tokens
     image_in = details.image_tokens if details else 0
@@ -223,13 +237,22 @@ def decode_preview(encoded: str) -> Image.Image | None:
     return image
 
 
-def _retry_after(response: Any) -> float | None:
-    headers = response.headers
+def _costing(error: GeneratorError, cost_usd: float) -> GeneratorError:
+    """``error`` noting what the failed attempt still cost."""
+    error.cost_usd = cost_usd
+    return error
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (capped at an hour); ``None`` if absent."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            return float(headers[name]) * scale if name in headers else None
-        except ValueError:
-            continue
+        if name in headers:
+            try:
+                seconds = float(headers[name]) * scale
+            except ValueError:
+                continue
+            if math.isfinite(seconds):
+                return min(max(seconds, 0.0), MAX_RETRY_AFTER)
     return None
 
 
@@ -239,9 +262,8 @@ def classify(error: openai.APIError) -> GeneratorError:
         return Transient("OpenAI took too long to answer.")
     if isinstance(error, openai.APIConnectionError):
         return Transient("OpenAI could not be reached.")
-    if not isinstance(error, openai.APIStatusError):
-        return Transient("OpenAI's answer could not be read.")
-    status, code = error.status_code, error.code or ""
+    # Codes first: an error event in the middle of a stream carries them without an HTTP status.
+    code = error.code or ""
     body = error.body if isinstance(error.body, dict) else {}
     kind = str(body.get("type") or getattr(error, "type", "") or "")
     if code == "moderation_blocked":
@@ -250,8 +272,11 @@ def classify(error: openai.APIError) -> GeneratorError:
         return Refused(f"OpenAI's safety system refused to paint this figure ({shown}).")
     if code in BILLING_CODES or kind in BILLING_CODES:
         return Misconfigured(f"OpenAI billing: {code or kind}. Add credit or raise the limit, then retry.")
+    if not isinstance(error, openai.APIStatusError):
+        return Transient("OpenAI's answer could not be read.")
+    status = error.status_code
     if status == 429:
-        return Transient("OpenAI is rate limiting us.", retry_after=_retry_after(error.response))
+        return Transient("OpenAI is rate limiting us.", retry_after=retry_after(error.response.headers))
     if status in (401, 403):
         return Misconfigured(f"OpenAI refused the key ({status} {code or 'no code'}): check OPENAI_API_KEY.")
     if status == 400 and (code in IMAGE_CODES or getattr(error, "param", None) == "image"):

@@ -36,8 +36,13 @@ def quoted(text: str) -> str:
 def figure_prompt(spec: FigureSpec, mode: BoxMode) -> str:
     """The prompt for an image edit of the user's photo into their figure."""
     theme = find_theme(spec.theme)
-    look = theme.prompt if theme.in_catalog else f"character themed as {quoted(spec.theme)}"
-    costume = quoted(spec.costume) if spec.costume else theme.costume
+    if theme.in_catalog:
+        look, costume = theme.prompt, theme.costume
+    else:  # the catalog's wording for free themes embeds the user's words: quote them instead
+        words = quoted(spec.theme)
+        look, costume = f"character themed as {words}", f"an outfit matching {words}"
+    if spec.costume:
+        costume = quoted(spec.costume)
     accessories = spec.accessories or tuple(item.label for item in theme.accessories)
     items = ", ".join(quoted(item) for item in accessories) if spec.accessories else ", ".join(accessories)
     lines = [LIKENESS, DATA_RULE, f"Theme: {look}.", f"Costume: {costume}."]

@@ -501,13 +501,19 @@ class Store:
         await self.execute(delete(figures).where(figures.c.id == figure_id))
 
     async def delete_finished_job(self, job: Job) -> bool:
-        """Delete a finished job and its figure at once; whether the job was there (and finished)."""
+        """Delete a finished job, its figure and the copies entered in challenges (with their votes) at
+        once; whether the job was there (and finished)."""
         async with self.transaction() as connection:
             gone = await connection.execute(
                 delete(jobs).where(jobs.c.id == job.id, jobs.c.status.not_in(list(ACTIVE)))
             )
-            if gone.rowcount and job.figure_id:
-                await connection.execute(delete(figures).where(figures.c.id == job.figure_id))
+            if gone.rowcount:
+                if job.figure_id:
+                    await connection.execute(delete(figures).where(figures.c.id == job.figure_id))
+                copies = challenge_entries.c.job_id == job.id
+                votes_on_them = challenge_votes.c.entry_id.in_(select(challenge_entries.c.id).where(copies))
+                await connection.execute(delete(challenge_votes).where(votes_on_them))
+                await connection.execute(delete(challenge_entries).where(copies))
         return bool(gone.rowcount)
 
     # Consent and settings
