@@ -1,0 +1,209 @@
+"""A challenge's phase changes, posted in its channel with the bot's REST client: the entries with a vote
+button each when voting opens, the results with the shelf picture at close, or the cancellation.
+
+The core marks an announcement done once the announcer returns, so a failed post raises and the core tries
+again; posts that went out before the failure are not repeated."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ui import Button, DynamicItem
+from PIL import Image
+
+from adapters.common import each
+from adapters.discord.challenges import when
+from adapters.discord.delivery import NotConnected, small_jpeg
+from adapters.discord.replies import plain, requester_of, say
+from adapters.discord.views import guarded
+from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry, Placing
+from bot.themes import find_theme
+
+if TYPE_CHECKING:
+    from adapters.discord.client import FigureClient
+    from adapters.discord.replies import Interaction
+
+log = logging.getLogger("figurebot.discord")
+
+ENTRIES_PER_POST = 10  # Discord's limit of embeds, and of files, in one message
+ENTRY_SIDE = 768  # entries are shown as JPEGs this size, so ten fit in one upload
+SHOWN_PLACES = 20  # result lines, so the message stays under Discord's 2000 characters
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+CHALLENGE = r"(?P<challenge>[0-9a-f]{16})"  # see bot.store.repository.new_id
+
+
+class VoteButton(DynamicItem[Button], template=rf"ch:vote:{CHALLENGE}:(?P<number>[0-9]{{1,4}})"):
+    """A vote for one entry; the core checks the challenge, the channel and the voter."""
+
+    def __init__(self, challenge_id: str, number: int) -> None:
+        button = Button(
+            label=f"Entry {number}",
+            emoji="🗳️",
+            style=discord.ButtonStyle.primary,
+            custom_id=f"ch:vote:{challenge_id}:{number}",
+        )
+        super().__init__(button)
+        self.challenge_id = challenge_id
+        self.number = number
+
+    @classmethod
+    async def from_custom_id(cls, interaction: Interaction, item: Any, match: re.Match[str]) -> VoteButton:
+        return cls(match["challenge"], int(match["number"]))
+
+    async def callback(self, interaction: Interaction) -> None:
+        async def vote() -> None:
+            challenges = interaction.client.challenges
+            await say(
+                interaction, await challenges.vote(requester_of(interaction), self.challenge_id, self.number)
+            )
+
+        await guarded(interaction, vote())
+
+
+@dataclass(frozen=True)
+class Post:
+    """One channel message of an announcement."""
+
+    content: str
+    pictures: tuple[tuple[str, bytes], ...] = ()  # file name, data
+    embeds: tuple[discord.Embed, ...] = ()
+    view: discord.ui.View | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The arguments of ``send`` (fresh files each time: sending consumes them)."""
+        options: dict[str, Any] = {
+            "content": self.content,
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
+        if self.pictures:
+            options["files"] = [discord.File(io.BytesIO(data), filename=name) for name, data in self.pictures]
+        if self.embeds:
+            options["embeds"] = list(self.embeds)
+        if self.view is not None:
+            options["view"] = self.view
+        return options
+
+
+def vote_view(challenge: Challenge, entries: tuple[Entry, ...]) -> discord.ui.View:
+    """A vote button for each of ``entries`` (ten at most: two rows of five)."""
+    view = discord.ui.View(timeout=None)
+    for entry in entries:
+        view.add_item(VoteButton(challenge.id, entry.number))
+    return view
+
+
+def entry_picture(data: bytes) -> bytes | None:
+    """An entry's figure as a JPEG small enough to show ten at once; ``None`` if it cannot be read."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return small_jpeg(image, ENTRY_SIDE)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+async def ballots(event: ChallengeEvent) -> list[Post]:
+    """The entries, without their makers' names, ten to a message with a vote button each."""
+    challenge = event.challenge
+    theme = plain(challenge.theme_name)
+    colour = discord.Colour.from_rgb(*find_theme(challenge.theme).palette.accent)
+    posts = []
+    for start in range(0, len(event.entries), ENTRIES_PER_POST):
+        chunk = event.entries[start : start + ENTRIES_PER_POST]
+        pictures, embeds = [], []
+        for entry in chunk:
+            embed = discord.Embed(title=f"Entry {entry.number}", colour=colour)
+            picture = await asyncio.to_thread(entry_picture, event.images.get(entry.id) or b"")
+            if picture is None:
+                embed.description = "Its picture is no longer available."
+            else:
+                name = f"entry-{entry.number}.jpg"
+                pictures.append((name, picture))
+                embed.set_image(url=f"attachment://{name}")
+            embeds.append(embed)
+        content = voting_text(challenge) if start == 0 else f"More entries of the **{theme}** challenge:"
+        posts.append(Post(content, tuple(pictures), tuple(embeds), vote_view(challenge, chunk)))
+    return posts
+
+
+def voting_text(challenge: Challenge) -> str:
+    return (
+        f"🗳️ Voting is open in the **{plain(challenge.theme_name)}** challenge until "
+        f"{when(challenge.deadline)}! The entries are shown without their makers' names: press an entry's "
+        f"button to vote ({each(challenge.votes_per_voter, 'vote')} each, not for your own; you can change "
+        "your mind until voting closes)."
+    )
+
+
+def results_text(challenge: Challenge, results: tuple[Placing, ...]) -> str:
+    """The places with their votes (ties share a place), and the winners named."""
+    theme = plain(challenge.theme_name)
+    if not results:
+        return f"🏁 The **{theme}** challenge closed without entries, so there is no winner this time."
+    if not any(placing.votes for placing in results):
+        return (
+            f"🏁 The **{theme}** challenge closed with {each(len(results), 'entry')} but no votes, so there "
+            "is no winner this time."
+        )
+    places = [placing.place for placing in results]
+    lines = [f"🏁 The **{theme}** challenge is over! The results:"]
+    for placing in results[:SHOWN_PLACES]:
+        rank = MEDALS.get(placing.place, f"{placing.place}.")
+        tie = " (tie)" if places.count(placing.place) > 1 else ""
+        lines.append(f"{rank} {maker(placing.entry)}: {each(placing.votes, 'vote')}{tie}")
+    if len(results) > SHOWN_PLACES:
+        lines.append(f"…and {each(len(results) - SHOWN_PLACES, 'entry')} more.")
+    winners = ", ".join(f"<@{placing.entry.user_id}>" for placing in results if placing.place == 1)
+    lines.append(f"🏆 Congratulations, {winners}!")
+    return "\n".join(lines)
+
+
+def maker(entry: Entry) -> str:
+    return f"Entry {entry.number} by <@{entry.user_id}>"
+
+
+def results_post(event: ChallengeEvent) -> Post:
+    """The results, with the shelf picture when someone won."""
+    text = results_text(event.challenge, event.results)
+    won = any(placing.votes for placing in event.results)
+    return Post(text, (("winners.png", event.shelf),) if won and event.shelf else ())
+
+
+class Announcer:
+    """The challenges' announcer for Discord channels."""
+
+    def __init__(self, client: FigureClient) -> None:
+        self.client = client
+        self._posted: dict[tuple[str, str], int] = {}  # announcement → how many of its posts went out
+
+    async def __call__(self, event: ChallengeEvent) -> None:
+        """Post the announcement (or what is left of it); raise when Discord refused, to be retried."""
+        if not self.client.logged_in:
+            raise NotConnected("not logged in to Discord yet")
+        key = (event.challenge.id, event.kind.value)
+        posts = await self._posts(event)
+        channel = self.client.get_partial_messageable(int(event.challenge.chat_id))
+        try:
+            for post in posts[self._posted.get(key, 0) :]:
+                await channel.send(**post.options())
+                self._posted[key] = self._posted.get(key, 0) + 1
+        except (discord.Forbidden, discord.NotFound) as error:
+            # The channel is gone or closed to the bot: trying every second would not help.
+            log.warning("challenge %s cannot be announced (HTTP %s)", event.challenge.id, error.status)
+        self._posted.pop(key, None)
+
+    async def _posts(self, event: ChallengeEvent) -> list[Post]:
+        match event.kind:
+            case ChallengeEventKind.VOTING:
+                return await ballots(event)
+            case ChallengeEventKind.CLOSED:
+                return [results_post(event)]
+            case ChallengeEventKind.CANCELLED:
+                theme = plain(event.challenge.theme_name)
+                return [Post(f"🚫 The **{theme}** challenge is called off: no voting, no winner this time.")]
+        raise ValueError(f"unknown challenge event {event.kind!r}")

@@ -1,0 +1,180 @@
+"""``/challenge``: theme challenges in a channel. Members see the state, enter and withdraw figures and
+read the leaderboard (answered privately); admins (Manage Server, or the role set in ``/figure-settings``)
+start, move on and cancel a challenge in front of the channel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from adapters.common import each, entered_text
+from adapters.discord.commands import theme_choices
+from adapters.discord.replies import ensure_channel_allowed, plain, requester_of, say, say_publicly
+from adapters.discord.views import guarded
+from bot.challenges import POINTS, Challenge, Phase
+from bot.privacy import duration_words
+
+if TYPE_CHECKING:
+    from adapters.discord.replies import Interaction
+
+challenge = app_commands.Group(
+    name="challenge",
+    description="Theme challenges in this channel.",
+    guild_only=True,
+    allowed_contexts=app_commands.AppCommandContext(guild=True),  # in servers only
+)
+
+
+def when(moment: float | None) -> str:
+    """A deadline as Discord shows it to each reader: their local date and time, and how far off it is."""
+    if moment is None:
+        return "soon"
+    return f"<t:{int(moment)}:f> (<t:{int(moment)}:R>)"
+
+
+async def is_admin(interaction: Interaction) -> bool:
+    """Whether the member may start, move on or cancel challenges: Manage Server, or the challenge role
+    the server's admins chose."""
+    if interaction.permissions.manage_guild:
+        return True
+    role = (await interaction.client.engine.chat_settings(requester_of(interaction))).admin_role
+    member = interaction.user
+    return (
+        role is not None
+        and isinstance(member, discord.Member)
+        and any(str(held.id) == role for held in member.roles)
+    )
+
+
+def started_text(started: Challenge) -> str:
+    theme = plain(started.theme_name)
+    return (
+        f"🏆 New challenge: **{theme}**! Make a figure here with /figure (it takes the theme by itself) and "
+        f"enter it with its Enter challenge button or /challenge enter until {when(started.deadline)}. "
+        f"Then everyone votes for {duration_words(started.vote_for)}. "
+        f"{each(started.entries_per_user, 'entry')} per member, {each(started.votes_per_voter, 'vote')} "
+        "per voter."
+    )
+
+
+def moved_on_text(moved: Challenge, admin: str) -> str:
+    theme = plain(moved.theme_name)
+    if moved.phase is Phase.VOTING:
+        return f"⏩ {admin} opened the voting in the **{theme}** challenge; it closes {when(moved.deadline)}."
+    return f"⏩ {admin} closed the **{theme}** challenge."
+
+
+def status_text(current: Challenge, entries: int, mine: int) -> str:
+    theme = plain(current.theme_name)
+    if current.phase is Phase.SUBMISSIONS:
+        return (
+            f"🏆 **{theme}** challenge: entries close {when(current.deadline)}. {each(entries, 'entry')} "
+            f"so far, {mine} of them yours (up to {current.entries_per_user} each)."
+        )
+    return (
+        f"🗳️ **{theme}** challenge: voting closes {when(current.deadline)}. {each(entries, 'entry')}; "
+        f"vote with the buttons under them ({each(current.votes_per_voter, 'vote')} each)."
+    )
+
+
+@challenge.command(name="start", description="Start a theme challenge in this channel (admins).")
+@app_commands.describe(
+    theme="The theme figures must have: one from the list, or your own words",
+    duration="How long entries are taken: 90m, 2h, 3d…",
+    voting="How long voting runs (as long as the entries, at most a day, if left out)",
+    entries_per_member="Figures each member may enter",
+    votes_per_voter="Votes each member may give",
+)
+@app_commands.autocomplete(theme=theme_choices)
+async def start(
+    interaction: Interaction,
+    theme: app_commands.Range[str, 1, 100],
+    duration: app_commands.Range[str, 1, 20],
+    voting: app_commands.Range[str, 1, 20] | None = None,
+    entries_per_member: app_commands.Range[int, 1, 10] = 1,
+    votes_per_voter: app_commands.Range[int, 1, 10] = 1,
+) -> None:
+    async def begin() -> str:
+        await ensure_channel_allowed(interaction)  # entries are figures made in this channel
+        started = await interaction.client.challenges.begin(
+            requester_of(interaction),
+            theme,
+            duration,
+            voting,
+            is_admin=await is_admin(interaction),
+            entries_per_user=entries_per_member,
+            votes_per_voter=votes_per_voter,
+        )
+        return started_text(started)
+
+    await guarded(interaction, say_publicly(interaction, begin()))
+
+
+@challenge.command(name="status", description="The challenge in this channel and your entries.")
+async def status(interaction: Interaction) -> None:
+    async def show() -> None:
+        current, entries, mine = await interaction.client.challenges.status(requester_of(interaction))
+        await say(interaction, status_text(current, entries, mine))
+
+    await guarded(interaction, show())
+
+
+@challenge.command(name="enter", description="Enter your latest figure in the theme, made in this channel.")
+async def enter(interaction: Interaction) -> None:
+    async def enter_latest() -> None:
+        entered, number = await interaction.client.challenges.enter(requester_of(interaction))
+        await say(interaction, plain(entered_text(entered, number)))
+
+    await guarded(interaction, enter_latest())
+
+
+@challenge.command(name="withdraw", description="Take back your latest entry before voting starts.")
+async def withdraw(interaction: Interaction) -> None:
+    async def take_back() -> None:
+        number = await interaction.client.challenges.withdraw(requester_of(interaction))
+        await say(interaction, f"Withdrawn: entry {number} is out of the challenge.")
+
+    await guarded(interaction, take_back())
+
+
+@challenge.command(
+    name="advance", description="Move the challenge on now: to voting, or to the results (admins)."
+)
+async def advance(interaction: Interaction) -> None:
+    async def move_on() -> str:
+        requester = requester_of(interaction)
+        moved = await interaction.client.challenges.advance(requester, is_admin=await is_admin(interaction))
+        return moved_on_text(moved, interaction.user.mention)
+
+    await guarded(interaction, say_publicly(interaction, move_on()))
+
+
+@challenge.command(name="cancel", description="Call off the challenge in this channel (admins).")
+async def cancel(interaction: Interaction) -> None:
+    async def call_off() -> str:
+        requester = requester_of(interaction)
+        cancelled = await interaction.client.challenges.cancel(
+            requester, is_admin=await is_admin(interaction)
+        )
+        return f"🚫 {interaction.user.mention} cancelled the **{plain(cancelled.theme_name)}** challenge."
+
+    await guarded(interaction, say_publicly(interaction, call_off()))
+
+
+@challenge.command(name="leaderboard", description="Points from the challenges of this channel.")
+async def leaderboard(interaction: Interaction) -> None:
+    async def show() -> None:
+        standings = await interaction.client.challenges.leaderboard(requester_of(interaction))
+        if not standings:
+            await say(interaction, "No one has points here yet: places in finished challenges earn them.")
+            return
+        legend = ", ".join(f"{points} for place {place}" for place, points in POINTS.items())
+        lines = [f"🏆 Leaderboard of this channel's challenges (points: {legend}):"]
+        for rank, standing in enumerate(standings, start=1):
+            score = f"{each(standing.points, 'point')}, {each(standing.wins, 'win')}"
+            lines.append(f"{rank}. <@{standing.user_id}>: {score}")
+        await say(interaction, "\n".join(lines))
+
+    await guarded(interaction, show())

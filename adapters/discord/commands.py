@@ -1,0 +1,321 @@
+"""The figure slash commands and the "Make my figure" message menu. Each answers at once (a deferral or a
+one-line ephemeral message); anything slow goes through the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+
+from adapters.common import (
+    BROKEN,
+    chat_settings_lines,
+    describe,
+    privacy_text,
+    quota_text,
+    themes_text,
+    unusable_upload,
+)
+from adapters.discord.replies import PLATFORM, defer, ensure_channel_allowed, plain, quoted, requester_of, say
+from adapters.discord.views import consent_view, forget_view, guarded
+from bot.challenges import Phase
+from bot.chats import ChatSettings
+from bot.config import Settings, parse_duration
+from bot.errors import UserFacingError
+from bot.intake import IntakeLimits, PhotoRejected, accept_photo, check_file_size
+from bot.spec import FigureSpec, make_spec
+from bot.themes import catalog
+
+if TYPE_CHECKING:
+    from adapters.discord.replies import Interaction
+
+log = logging.getLogger("figurebot.discord")
+
+MAX_CHOICES = 25  # Discord shows at most this many autocomplete choices
+MAX_CHANNELS = 25
+_CHANNEL = re.compile(r"<#(\d{1,20})>|(\d{1,20})")
+_ROLE = re.compile(r"<@&(\d{1,20})>|(\d{1,20})")
+_NO_ROLE = {"none", "no", "clear"}
+_EVERYWHERE = {"all", "any", "everywhere"}
+_KINDS = {"video": "video", "audio": "sound file", "text": "text file"}
+FORGET_QUESTION = (
+    "This deletes every photo, figure, job and setting figurebot keeps about you (messages already posted "
+    "in channels stay). Are you sure?"
+)
+
+
+def check_attachment(attachment: discord.Attachment, limits: IntakeLimits) -> None:
+    """Refuse what is not an image, or is too big, before downloading anything."""
+    kind = (attachment.content_type or "").split(";")[0].strip().lower()
+    if not kind.startswith("image/"):
+        raise PhotoRejected(unusable_upload(_KINDS.get(kind.split("/")[0], "file of that kind")))
+    check_file_size(attachment.size, limits)
+
+
+async def theme_for(interaction: Interaction, theme: str | None) -> tuple[str | None, str]:
+    """The theme of a figure, and a note for its status: without a theme asked for, the theme of the
+    channel's challenge while it takes entries (the note says so)."""
+    if theme is not None:
+        return theme, ""
+    challenge = await interaction.client.challenges.current(requester_of(interaction))
+    if challenge is None or challenge.phase is not Phase.SUBMISSIONS:
+        return None, ""
+    return challenge.theme, f"🏆 In the theme of this channel's {plain(challenge.theme_name)} challenge."
+
+
+async def _make_figure(
+    interaction: Interaction, attachment: discord.Attachment, spec: FigureSpec, private: bool, note: str
+) -> None:
+    """Check the attachment, acknowledge, download and clean the photo, and queue the figure."""
+    client = interaction.client
+    limits = replace(client.limits, max_bytes=min(client.limits.max_bytes, interaction.filesize_limit))
+    check_attachment(attachment, limits)
+    reply = await defer(interaction, private, note)
+    await ensure_channel_allowed(interaction)
+    data = await client.download(attachment, limits)
+    photo = await asyncio.to_thread(accept_photo, data, limits)
+    del data
+    await client.engine.submit(requester_of(interaction), photo, spec, ref=reply.to_ref())
+
+
+@app_commands.command(name="figure", description="Turn a photo of you into an action figure in its box.")
+@app_commands.describe(
+    photo="A photo of you: JPEG, PNG, WebP, HEIC…",
+    name="The name on the box (your display name if left out)",
+    theme="A theme from the list, or your own words",
+    costume="What the figure wears",
+    accessories="Up to 4, separated by commas",
+    tagline="A line for the box",
+    style="The packaging",
+    private="Only you see the figure",
+)
+async def figure(
+    interaction: Interaction,
+    photo: discord.Attachment,
+    name: str | None = None,
+    theme: str | None = None,
+    costume: str | None = None,
+    accessories: str | None = None,
+    tagline: str | None = None,
+    style: Literal["blister", "window"] | None = None,
+    private: bool = False,
+) -> None:
+    async def make() -> None:
+        chosen, note = await theme_for(interaction, theme)
+        spec = make_spec(
+            name=name or interaction.user.display_name,
+            theme=chosen,
+            costume=costume,
+            accessories=accessories,
+            tagline=tagline,
+            style=style,
+        )
+        await _make_figure(interaction, photo, spec, private, note)
+
+    await guarded(interaction, make())
+
+
+@figure.autocomplete("theme")
+async def theme_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Catalog themes matching what was typed; the typed words themselves first, as free text is fine."""
+    typed = " ".join(current.split())[:100]
+    wanted = typed.casefold()
+    themes = [theme for theme in catalog().values() if wanted in theme.name.casefold() or wanted in theme.key]
+    choices = [app_commands.Choice(name=theme.name, value=theme.key) for theme in themes]
+    if typed and not any(choice.name.casefold() == wanted for choice in choices):
+        choices.insert(0, app_commands.Choice(name=typed, value=typed))
+    return choices[:MAX_CHOICES]
+
+
+@app_commands.context_menu(name="Make my figure")
+async def make_my_figure(interaction: Interaction, message: discord.Message) -> None:
+    async def make() -> None:
+        if message.author.id != interaction.user.id:
+            raise UserFacingError("Make my figure works on your own messages: use it on a photo you posted.")
+        images = [item for item in message.attachments if (item.content_type or "").startswith("image/")]
+        if not images:
+            raise UserFacingError("That message has no photo attached.")
+        theme, note = await theme_for(interaction, None)
+        spec = make_spec(name=interaction.user.display_name, theme=theme)
+        await _make_figure(interaction, images[0], spec, False, note)
+
+    await guarded(interaction, make())
+
+
+@app_commands.command(name="themes", description="The themes figures come in.")
+async def themes(interaction: Interaction) -> None:
+    await say(interaction, themes_text())
+
+
+@app_commands.command(name="privacy", description="Where your photo goes and how long it is kept.")
+async def privacy(interaction: Interaction) -> None:
+    async def show() -> None:
+        notice, needs_consent = await privacy_text(interaction.client.engine, requester_of(interaction))
+        if needs_consent:
+            await say(interaction, notice, view=consent_view())
+        else:
+            await say(interaction, notice)
+
+    await guarded(interaction, show())
+
+
+@app_commands.command(name="forget", description="Delete everything figurebot keeps about you.")
+async def forget(interaction: Interaction) -> None:
+    await say(interaction, FORGET_QUESTION, view=forget_view(interaction.user.id))
+
+
+@app_commands.command(name="cancel", description="Cancel your latest figure in the works.")
+async def cancel(interaction: Interaction) -> None:
+    async def cancel_latest() -> None:
+        engine = interaction.client.engine
+        jobs = await engine.store.active_jobs(PLATFORM, str(interaction.user.id))
+        if not jobs:
+            raise UserFacingError("You have no figure in the works to cancel.")
+        job = await engine.cancel(jobs[-1].id, requester_of(interaction))
+        await say(interaction, f"Cancelled: {plain(describe(job.spec))}.")
+
+    await guarded(interaction, cancel_latest())
+
+
+@app_commands.command(name="quota", description="Your figures today and the limits.")
+async def quota(interaction: Interaction) -> None:
+    async def show() -> None:
+        await say(interaction, quota_text(await interaction.client.engine.quota(requester_of(interaction))))
+
+    await guarded(interaction, show())
+
+
+def parse_channels(text: str) -> tuple[str, ...]:
+    """Channel ids from mentions (``<#123>``) or ids; "all" for everywhere."""
+    words = text.replace(",", " ").split()
+    if not words or (len(words) == 1 and words[0].casefold() in _EVERYWHERE):
+        return ()
+    channels: list[str] = []
+    for word in words:
+        match = _CHANNEL.fullmatch(word)
+        if match is None:
+            raise UserFacingError(
+                f"I can't read '{quoted(word)}' as a channel: mention channels like #figures, or write all."
+            )
+        channel = match[1] or match[2]
+        if channel not in channels:
+            channels.append(channel)
+    if len(channels) > MAX_CHANNELS:
+        raise UserFacingError(f"That is {len(channels)} channels; the limit is {MAX_CHANNELS}.")
+    return tuple(channels)
+
+
+def parse_role(text: str) -> str | None:
+    """A role id from a mention (``<@&123>``) or an id; ``None`` for "none"."""
+    text = text.strip()
+    if text.casefold() in _NO_ROLE:
+        return None
+    match = _ROLE.fullmatch(text)
+    if match is None:
+        raise UserFacingError(
+            f"I can't read '{quoted(text)}' as a role: mention one like @Judges, or write none."
+        )
+    return match[1] or match[2]
+
+
+def parse_quota(text: str) -> int | None:
+    """Figures per member per day, or ``None`` for "default"."""
+    text = text.strip()
+    if text.casefold() == "default":
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > 6:
+        raise UserFacingError("The daily quota is a number of figures (0 or more), or default.")
+    return int(text)
+
+
+def parse_retention(text: str) -> float | None:
+    """Seconds a photo is kept after its last figure, or ``None`` for "default"."""
+    if text.strip().casefold() == "default":
+        return None
+    try:
+        return parse_duration(text[:40])
+    except ValueError:
+        raise UserFacingError(
+            f"I can't read '{quoted(text)}' as a time: write e.g. 0, 30m, 1h or 2d, or default."
+        ) from None
+
+
+def settings_text(chat: ChatSettings, settings: Settings) -> str:
+    """The server's settings, one a line."""
+    channels = ", ".join(f"<#{channel}>" for channel in chat.channels) or "everywhere"
+    judges = "members with Manage Server" + (
+        f" and the role <@&{chat.admin_role}>" if chat.admin_role else ""
+    )
+    return "\n".join(
+        [
+            "figurebot on this server:",
+            f"• makes figures in: {channels}",
+            *chat_settings_lines(chat, settings),
+            f"• who runs challenges: {judges}",
+        ]
+    )
+
+
+@app_commands.command(name="figure-settings", description="Where and how figurebot works on this server.")
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.describe(
+    channels="Channels where the bot makes figures: mention them (#figures #art), or write all",
+    local_only="Keep photos on this machine: only the local generator paints",
+    daily_quota="Figures per member per day, or default",
+    photo_retention="How long photos are kept after their last figure (0, 30m, 1h…), or default",
+    challenge_role="A role whose members may run challenges too: mention it (@Judges), or write none",
+)
+async def figure_settings(
+    interaction: Interaction,
+    channels: str | None = None,
+    local_only: bool | None = None,
+    daily_quota: str | None = None,
+    photo_retention: str | None = None,
+    challenge_role: str | None = None,
+) -> None:
+    async def update() -> None:
+        if not interaction.permissions.manage_guild:
+            raise UserFacingError("Only members with the Manage Server permission can change these settings.")
+        changes: dict[str, object] = {}
+        if channels is not None:
+            changes["channels"] = parse_channels(channels)
+        if local_only is not None:
+            changes["local_only"] = local_only
+        if daily_quota is not None:
+            changes["daily_quota_per_user"] = parse_quota(daily_quota)
+        if photo_retention is not None:
+            changes["photo_retention"] = parse_retention(photo_retention)
+        if challenge_role is not None:
+            changes["admin_role"] = parse_role(challenge_role)
+        engine, requester = interaction.client.engine, requester_of(interaction)
+        if changes:
+            current = await engine.update_chat_settings(requester, **changes)
+        else:
+            current = await engine.chat_settings(requester)
+        await say(interaction, settings_text(current, engine.settings))
+
+    await guarded(interaction, update())
+
+
+async def on_command_error(interaction: Interaction, error: app_commands.AppCommandError) -> None:
+    """The last resort for a command: a one-line answer, the details only in the log."""
+    if isinstance(error, app_commands.CheckFailure):
+        text = "You can't use that command here."
+    elif isinstance(error, app_commands.TransformerError):
+        text = "I couldn't read one of the options; please check them and try again."
+    else:
+        log.error("command failed", exc_info=error)
+        text = BROKEN
+    try:
+        await say(interaction, text)
+    except discord.HTTPException as failure:
+        log.warning("answering a failed command failed: HTTP %s", failure.status)
+
+
+COMMANDS = (figure, make_my_figure, themes, privacy, forget, cancel, quota, figure_settings)

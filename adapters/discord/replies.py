@@ -1,0 +1,114 @@
+"""Answering an interaction: who asked, one-line ephemeral answers, and the deferral a job's messages
+hang on (kept with the job as its ``ref``, so they survive a restart)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.jobs import Requester
+
+if TYPE_CHECKING:
+    from adapters.discord.client import FigureClient
+
+    Interaction = discord.Interaction[FigureClient]
+
+PLATFORM = "discord"
+SHOWN = 24  # longest piece of user text quoted back
+TOKEN_LIFETIME = 15 * 60.0  # Discord accepts an interaction's token this long
+TOKEN_MARGIN = 30.0  # and we stop relying on it this much earlier
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Where a job's messages go: the interaction that asked for it (its token works for 15 minutes),
+    the status message its deferral made, and the channel for anything later."""
+
+    application_id: int
+    token: str
+    channel_id: int
+    message_id: int
+    created_at: float  # when the interaction was made, Unix seconds
+    private: bool
+    note: str = ""  # a line shown under every status of the job
+
+    def to_ref(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_ref(cls, ref: str | None) -> Reply | None:
+        """The reply a job's ``ref`` holds; ``None`` when it holds none (or something unreadable)."""
+        if not ref:
+            return None
+        try:
+            return cls(**json.loads(ref))
+        except (TypeError, ValueError):
+            return None
+
+    def fresh(self) -> bool:
+        """Whether the interaction's token still works."""
+        return time.time() - self.created_at < TOKEN_LIFETIME - TOKEN_MARGIN
+
+
+def plain(text: str) -> str:
+    """Text that may hold user input (names, themes) as Discord should show it: no markdown, no mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def quoted(text: str) -> str:
+    """A piece of user input, short and inert enough to quote back in a message."""
+    text = "".join(char for char in text if char.isprintable())
+    return plain(text if len(text) <= SHOWN else text[: SHOWN - 1] + "…")
+
+
+def requester_of(interaction: Interaction) -> Requester:
+    guild = str(interaction.guild_id) if interaction.guild_id else None
+    return Requester(PLATFORM, str(interaction.user.id), str(interaction.channel_id), guild)
+
+
+async def say(interaction: Interaction, text: str, **options: Any) -> None:
+    """An ephemeral answer; once the interaction is deferred, the deferred response edited."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=text, **options)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, **options)
+
+
+async def defer(interaction: Interaction, private: bool, note: str = "") -> Reply:
+    """Acknowledge at once with an ephemeral "thinking…" message that will show the job's status."""
+    callback = await interaction.response.defer(ephemeral=True, thinking=True)
+    message_id = callback.message_id if callback is not None else None
+    if message_id is None:
+        message_id = (await interaction.original_response()).id
+    return Reply(
+        application_id=interaction.application_id,
+        token=interaction.token,
+        channel_id=interaction.channel_id or 0,
+        message_id=message_id,
+        created_at=discord.utils.snowflake_time(interaction.id).timestamp(),
+        private=private,
+        note=note,
+    )
+
+
+async def say_publicly(interaction: Interaction, work: Awaitable[str]) -> None:
+    """Post the text ``work`` returns for the whole channel. Until then an ephemeral "thinking…" stands
+    in (``work`` may take longer than Discord waits), so a refusal raised by ``work`` stays private."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    text = await work
+    await interaction.followup.send(text, allowed_mentions=discord.AllowedMentions.none(), wait=True)
+    await interaction.delete_original_response()
+
+
+async def ensure_channel_allowed(interaction: Interaction) -> None:
+    """Refuse a figure in a channel the server's admins did not open to the bot."""
+    settings = await interaction.client.engine.chat_settings(requester_of(interaction))
+    if settings.channels and str(interaction.channel_id) not in settings.channels:
+        places = ", ".join(f"<#{channel}>" for channel in settings.channels)
+        raise UserFacingError(f"I make figures only in {places} on this server.")

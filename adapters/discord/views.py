@@ -1,0 +1,229 @@
+"""Buttons and menus whose state lives in their ``custom_id`` and the store (discord.py's ``DynamicItem``),
+so they keep working after a restart. Only a figure's owner may use its buttons (Re-roll, Change theme,
+Delete, Enter challenge)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ui import Button, DynamicItem, Select
+
+from adapters.common import BROKEN, NOT_YOURS, entered_text, forget_summary
+from adapters.discord.replies import PLATFORM, defer, ensure_channel_allowed, plain, requester_of, say
+from bot.errors import UserFacingError
+from bot.jobs import Job
+from bot.privacy import ConsentRequired
+from bot.themes import catalog
+
+if TYPE_CHECKING:
+    from adapters.discord.replies import Interaction
+
+log = logging.getLogger("figurebot.discord")
+
+JOB = r"(?P<job>[0-9a-f]{16})"  # see bot.store.repository.new_id
+GONE = "That figure is gone: it was deleted, or it expired."
+UNKNOWN_THEME = "I don't know that theme; pick one from the list."
+
+
+async def guarded(interaction: Interaction, action: Awaitable[None]) -> None:
+    """Run ``action``; any refusal becomes a one-line ephemeral answer, never a traceback."""
+    try:
+        await action
+    except ConsentRequired as notice:
+        await say(interaction, notice.message, view=consent_view())
+    except UserFacingError as error:
+        await say(interaction, error.message)
+    except discord.HTTPException as error:  # Discord itself refused; nothing more to tell
+        log.warning("answering an interaction failed: HTTP %s", error.status)
+    except Exception:
+        log.exception("interaction failed")
+        await say(interaction, BROKEN)
+
+
+async def _own_job(interaction: Interaction, job_id: str) -> Job:
+    """The job behind a button, if the person pressing it owns it."""
+    job = await interaction.client.engine.store.job(job_id)
+    if job is None or job.requester.platform != PLATFORM:
+        raise UserFacingError(GONE)
+    if job.requester.user_id != str(interaction.user.id):
+        raise UserFacingError(NOT_YOURS)
+    return job
+
+
+async def _reroll(interaction: Interaction, job_id: str, theme: str | None = None) -> None:
+    """Another figure from the same photo (with another theme if given), answered like ``/figure``."""
+    job = await _own_job(interaction, job_id)
+    await ensure_channel_allowed(interaction)
+    spec = replace(job.spec, theme=theme) if theme else None
+    message = interaction.message
+    reply = await defer(interaction, private=bool(message and message.flags.ephemeral))
+    await interaction.client.engine.reroll(job.id, requester_of(interaction), spec, ref=reply.to_ref())
+
+
+async def _delete(interaction: Interaction, job_id: str) -> None:
+    """The stored figure and its job go first, then the message."""
+    await _own_job(interaction, job_id)
+    await interaction.client.engine.delete_figure(job_id, requester_of(interaction))
+    await interaction.response.defer()
+    await interaction.delete_original_response()
+
+
+async def _enter(interaction: Interaction, job_id: str) -> None:
+    job = await _own_job(interaction, job_id)
+    challenge, number = await interaction.client.challenges.enter(requester_of(interaction), job.id)
+    await say(interaction, plain(entered_text(challenge, number)))
+
+
+class RerollButton(DynamicItem[Button], template=rf"fig:reroll:{JOB}"):
+    def __init__(self, job_id: str) -> None:
+        custom_id = f"fig:reroll:{job_id}"
+        super().__init__(
+            Button(label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary, custom_id=custom_id)
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: Interaction, item: Any, match: re.Match[str]) -> RerollButton:
+        return cls(match["job"])
+
+    async def callback(self, interaction: Interaction) -> None:
+        await guarded(interaction, _reroll(interaction, self.job_id))
+
+
+class ThemeSelect(DynamicItem[Select], template=rf"fig:theme:{JOB}"):
+    def __init__(self, job_id: str) -> None:
+        options = [discord.SelectOption(label=theme.name, value=key) for key, theme in catalog().items()][:25]
+        super().__init__(
+            Select(custom_id=f"fig:theme:{job_id}", placeholder="Change theme…", options=options)
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: Interaction, item: Any, match: re.Match[str]) -> ThemeSelect:
+        return cls(match["job"])
+
+    async def callback(self, interaction: Interaction) -> None:
+        values = self.item.values
+        theme = values[0] if len(values) == 1 and values[0] in catalog() else None
+        if theme is None:
+            await say(interaction, UNKNOWN_THEME)
+            return
+        await guarded(interaction, _reroll(interaction, self.job_id, theme))
+
+
+class DeleteButton(DynamicItem[Button], template=rf"fig:delete:{JOB}"):
+    def __init__(self, job_id: str) -> None:
+        custom_id = f"fig:delete:{job_id}"
+        super().__init__(
+            Button(label="Delete", emoji="🗑️", style=discord.ButtonStyle.secondary, custom_id=custom_id)
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: Interaction, item: Any, match: re.Match[str]) -> DeleteButton:
+        return cls(match["job"])
+
+    async def callback(self, interaction: Interaction) -> None:
+        await guarded(interaction, _delete(interaction, self.job_id))
+
+
+class EnterChallengeButton(DynamicItem[Button], template=rf"fig:enter:{JOB}"):
+    def __init__(self, job_id: str) -> None:
+        custom_id = f"fig:enter:{job_id}"
+        super().__init__(
+            Button(
+                label="Enter challenge", emoji="🏆", style=discord.ButtonStyle.success, custom_id=custom_id
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: Any, match: re.Match[str]
+    ) -> EnterChallengeButton:
+        return cls(match["job"])
+
+    async def callback(self, interaction: Interaction) -> None:
+        await guarded(interaction, _enter(interaction, self.job_id))
+
+
+class AcceptPrivacyButton(DynamicItem[Button], template=r"fig:accept"):
+    def __init__(self) -> None:
+        super().__init__(Button(label="Accept", style=discord.ButtonStyle.success, custom_id="fig:accept"))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: Any, match: re.Match[str]
+    ) -> AcceptPrivacyButton:
+        return cls()
+
+    async def callback(self, interaction: Interaction) -> None:
+        async def accept() -> None:
+            await interaction.client.engine.accept_privacy(requester_of(interaction))
+            await interaction.response.edit_message(
+                content="Thanks: the privacy notice is accepted. Run /figure again.", view=None
+            )
+
+        await guarded(interaction, accept())
+
+
+class ConfirmForgetButton(DynamicItem[Button], template=r"fig:forget:(?P<user>[0-9]{1,20})"):
+    def __init__(self, user_id: int) -> None:
+        button = Button(
+            label="Delete everything", style=discord.ButtonStyle.danger, custom_id=f"fig:forget:{user_id}"
+        )
+        super().__init__(button)
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: Any, match: re.Match[str]
+    ) -> ConfirmForgetButton:
+        return cls(int(match["user"]))
+
+    async def callback(self, interaction: Interaction) -> None:
+        async def forget() -> None:
+            if self.user_id != interaction.user.id:
+                raise UserFacingError("This button deletes someone else's data; use /forget for your own.")
+            counts = await interaction.client.engine.forget(requester_of(interaction))
+            await interaction.response.edit_message(content=forget_summary(counts), view=None)
+
+        await guarded(interaction, forget())
+
+
+DYNAMIC_ITEMS = (
+    RerollButton,
+    ThemeSelect,
+    DeleteButton,
+    EnterChallengeButton,
+    AcceptPrivacyButton,
+    ConfirmForgetButton,
+)
+
+
+def _view(*items: discord.ui.Item[Any]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view
+
+
+def result_view(job_id: str, enterable: bool = False) -> discord.ui.View:
+    """The buttons under a finished figure; Enter challenge too when ``enterable``."""
+    buttons = [RerollButton(job_id), DeleteButton(job_id)]
+    if enterable:
+        buttons.append(EnterChallengeButton(job_id))
+    return _view(*buttons, ThemeSelect(job_id))
+
+
+def consent_view() -> discord.ui.View:
+    return _view(AcceptPrivacyButton())
+
+
+def forget_view(user_id: int) -> discord.ui.View:
+    return _view(ConfirmForgetButton(user_id))
