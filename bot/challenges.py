@@ -33,6 +33,8 @@ SHORTEST, LONGEST = 60.0, 30 * 86400.0
 DEFAULT_VOTING_MAX = 86400.0
 TICK = 1.0  # seconds between deadline checks
 PURGE_EVERY = 600.0
+QUICK_RETRIES = 3  # failed announcements tried again at the next check, before backing off
+RETRY_CEILING = 300.0
 
 
 class Phase(StrEnum):
@@ -158,6 +160,7 @@ class ChallengeService:
         self._lock = asyncio.Lock()  # one phase change at a time
         self._announcing = asyncio.Lock()
         self._ballot = asyncio.Lock()  # entries and votes: checked and written as one step
+        self._failures: dict[str, tuple[int, float]] = {}  # challenge id → (failed announcements, next try)
 
     def subscribe(self, platform: str, announcer: Announcer) -> None:
         self._announcers[platform] = announcer
@@ -190,7 +193,8 @@ class ChallengeService:
         for row in await self.records.due(self.clock()):
             await self._next_phase(Challenge.from_row(row))
         for row in await self.records.unannounced():
-            await self._announce(Challenge.from_row(row))
+            if self.clock() >= self._failures.get(row.id, (0, 0.0))[1]:
+                await self._announce(Challenge.from_row(row))
 
     # Commands
 
@@ -314,10 +318,19 @@ class ChallengeService:
             if job.status is not Status.DONE:
                 raise UserFacingError("That figure is not finished yet; enter it once it is ready.")
             return job
-        for job in await self.engine.store.jobs_of(requester.platform, requester.user_id, Status.DONE):
-            here = job.requester.chat_id == challenge.chat_id and job.id not in entered
-            if here and find_theme(job.spec.theme).key == wanted:
+        fitting = [
+            job
+            for job in await self.engine.store.jobs_of(requester.platform, requester.user_id, Status.DONE)
+            if job.requester.chat_id == challenge.chat_id and find_theme(job.spec.theme).key == wanted
+        ]
+        for job in fitting:
+            if job.id not in entered:
                 return job
+        if fitting:
+            raise UserFacingError(
+                f"Your figures in the theme {challenge.theme_name} are all entered already. "
+                "Make another one to enter it."
+            )
         raise UserFacingError(
             f"You have no finished figure in the theme {challenge.theme_name} from this chat yet. "
             f"Make one with theme={challenge.theme}, then enter it."
@@ -434,11 +447,31 @@ class ChallengeService:
                 return challenge
             try:
                 await announcer(await self._event(challenge))
-            except Exception:
-                log.exception("challenge announcement failed; will retry", extra={"challenge": challenge.id})
+            except Exception as error:
+                self._failed(challenge, error)
                 return challenge
+            self._failures.pop(challenge.id, None)
             await self.records.change(challenge.id, (challenge.phase.value,), announced=challenge.phase)
         return challenge
+
+    def _failed(self, challenge: Challenge, error: Exception) -> None:
+        """Note a failed announcement: the first few are tried again at once, then less and less often
+        (up to every ``RETRY_CEILING`` seconds), with one traceback and then one line per failure."""
+        count = self._failures.get(challenge.id, (0, 0.0))[0] + 1
+        delay = 0.0 if count <= QUICK_RETRIES else min(2.0 ** (count - QUICK_RETRIES), RETRY_CEILING)
+        self._failures[challenge.id] = (count, self.clock() + delay)
+        if count == 1:
+            log.error(
+                "challenge announcement failed; will retry", exc_info=error, extra={"challenge": challenge.id}
+            )
+        else:
+            log_event(
+                log,
+                "challenge.announce_failed",
+                challenge=challenge.id,
+                attempt=count,
+                error=type(error).__name__,
+            )
 
     async def _event(self, challenge: Challenge) -> ChallengeEvent:
         if challenge.phase is Phase.CANCELLED:

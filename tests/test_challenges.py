@@ -37,11 +37,13 @@ class Contest:
     service: ChallengeService
     said: list[ChallengeEvent] = field(default_factory=list)
     fail_announcements: int = 0
+    tries: int = 0
 
     def member(self, user: str, chat: str = "party") -> Requester:
         return self.r.requester(user, chat)
 
     async def announce(self, event: ChallengeEvent) -> None:
+        self.tries += 1
         if self.fail_announcements:
             self.fail_announcements -= 1
             raise ConnectionError("chat unreachable")
@@ -344,3 +346,27 @@ async def test_deleting_an_entered_figure_takes_its_entry_and_votes_out(tmp_path
         entries = await game.service.records.entries(challenge.id)
         assert [entry.user_id for entry in entries] == ["bob"]
         assert await game.service.records.tallies(challenge.id) == {}
+
+
+async def test_an_unreachable_chat_is_tried_less_and_less_often(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True)
+        game.fail_announcements = 1000
+        await game.later(HOUR)
+        for _ in range(60):  # a minute of checks, one a second
+            await game.later(1)
+        assert 4 <= game.tries <= 10  # three quick tries, then after 2, 4, 8, 16, 32 s
+        game.fail_announcements = 0
+        await game.later(300)
+        assert [event.kind for event in game.said] == [ChallengeEventKind.CLOSED]
+        await game.later(1)
+        assert len(game.said) == 1
+
+
+async def test_entering_when_every_fitting_figure_is_entered_says_so(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True, entries_per_user=2)
+        await game.figure("ann")
+        await game.service.enter(game.member("ann"))
+        with pytest.raises(UserFacingError, match=r"are all entered already\. Make another one"):
+            await game.service.enter(game.member("ann"))
