@@ -79,22 +79,6 @@ async def _enter(interaction: Interaction, job_id: str) -> None:
     await say(interaction, plain(entered_text(challenge, number)))
 
 
-class RerollButton(DynamicItem[Button], template=rf"fig:reroll:{JOB}"):
-    def __init__(self, job_id: str) -> None:
-        custom_id = f"fig:reroll:{job_id}"
-        super().__init__(
-            Button(label="Re-roll", emoji="🎲", style=discord.ButtonStyle.primary, custom_id=custom_id)
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: Interaction, item: Any, match: re.Match[str]) -> RerollButton:
-        return cls(match["job"])
-
-    async def callback(self, interaction: Interaction) -> None:
-        await guarded(interaction, _reroll(interaction, self.job_id))
-
-
 class ThemeSelect(DynamicItem[Select], template=rf"fig:theme:{JOB}"):
     def __init__(self, job_id: str) -> None:
         options = [discord.SelectOption(label=theme.name, value=key) for key, theme in catalog().items()][:25]
@@ -116,40 +100,29 @@ class ThemeSelect(DynamicItem[Select], template=rf"fig:theme:{JOB}"):
         await guarded(interaction, _reroll(interaction, self.job_id, theme))
 
 
-class DeleteButton(DynamicItem[Button], template=rf"fig:delete:{JOB}"):
-    def __init__(self, job_id: str) -> None:
-        custom_id = f"fig:delete:{job_id}"
-        super().__init__(
-            Button(label="Delete", emoji="🗑️", style=discord.ButtonStyle.secondary, custom_id=custom_id)
-        )
+JOB_BUTTONS = {  # action in custom_id → label, emoji, style
+    "reroll": ("Re-roll", "🎲", discord.ButtonStyle.primary),
+    "delete": ("Delete", "🗑️", discord.ButtonStyle.secondary),
+    "enter": ("Enter challenge", "🏆", discord.ButtonStyle.success),
+}
+
+
+class JobButton(DynamicItem[Button], template=rf"fig:(?P<action>reroll|delete|enter):{JOB}"):
+    """Re-roll, Delete or Enter challenge under a figure: the action and the job are in ``custom_id``."""
+
+    def __init__(self, action: str, job_id: str) -> None:
+        label, emoji, style = JOB_BUTTONS[action]
+        super().__init__(Button(label=label, emoji=emoji, style=style, custom_id=f"fig:{action}:{job_id}"))
+        self.action = action
         self.job_id = job_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: Interaction, item: Any, match: re.Match[str]) -> DeleteButton:
-        return cls(match["job"])
+    async def from_custom_id(cls, interaction: Interaction, item: Any, match: re.Match[str]) -> JobButton:
+        return cls(match["action"], match["job"])
 
     async def callback(self, interaction: Interaction) -> None:
-        await guarded(interaction, _delete(interaction, self.job_id))
-
-
-class EnterChallengeButton(DynamicItem[Button], template=rf"fig:enter:{JOB}"):
-    def __init__(self, job_id: str) -> None:
-        custom_id = f"fig:enter:{job_id}"
-        super().__init__(
-            Button(
-                label="Enter challenge", emoji="🏆", style=discord.ButtonStyle.success, custom_id=custom_id
-            )
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: Any, match: re.Match[str]
-    ) -> EnterChallengeButton:
-        return cls(match["job"])
-
-    async def callback(self, interaction: Interaction) -> None:
-        await guarded(interaction, _enter(interaction, self.job_id))
+        actions = {"reroll": _reroll, "delete": _delete, "enter": _enter}
+        await guarded(interaction, actions[self.action](interaction, self.job_id))
 
 
 class AcceptPrivacyButton(DynamicItem[Button], template=r"fig:accept"):
@@ -197,10 +170,8 @@ class ConfirmForgetButton(DynamicItem[Button], template=r"fig:forget:(?P<user>[0
 
 
 DYNAMIC_ITEMS = (
-    RerollButton,
+    JobButton,
     ThemeSelect,
-    DeleteButton,
-    EnterChallengeButton,
     AcceptPrivacyButton,
     ConfirmForgetButton,
 )
@@ -215,9 +186,8 @@ def _view(*items: discord.ui.Item[Any]) -> discord.ui.View:
 
 def result_view(job_id: str, enterable: bool = False) -> discord.ui.View:
     """The buttons under a finished figure; Enter challenge too when ``enterable``."""
-    buttons = [RerollButton(job_id), DeleteButton(job_id)]
-    if enterable:
-        buttons.append(EnterChallengeButton(job_id))
+    actions = ["reroll", "delete", "enter"] if enterable else ["reroll", "delete"]
+    buttons = [JobButton(action, job_id) for action in actions]
     return _view(*buttons, ThemeSelect(job_id))
 
 
