@@ -42,6 +42,7 @@ UNAVAILABLE = (
 BUSY = "The figure service is too busy right now; please try again in a few minutes."
 BROKEN = "Something went wrong while making your figure; please try again."
 TOO_SLOW = "Making your figure took too long."
+STATUS_GRACE = 5.0  # seconds a painting update on its way may take before the outcome is told
 FIGURE_EXPIRED = "Your figure could not be delivered before it expired; please make it again."
 
 
@@ -118,6 +119,8 @@ class JobEngine:
         self._reserved: dict[str, tuple[str, float]] = {}  # job id → (day, expected cost) while painting
         self._spent_on_failure: dict[str, float] = {}  # job id → what a failed paid call still cost
         self._booking = asyncio.Lock()
+        self._statuses: dict[str, JobEvent] = {}  # job id → latest painting update not yet sent
+        self._status_senders: dict[str, asyncio.Task[None]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._maintenance: asyncio.Task[None] | None = None
         self._stopping = False
@@ -520,7 +523,7 @@ class JobEngine:
         del data
 
         async def progress(update: Progress) -> None:
-            await self._emit(
+            self._post_status(
                 JobEvent(
                     EventKind.PROGRESS,
                     job,
@@ -531,19 +534,48 @@ class JobEngine:
             )
 
         generator, stand_in = await self._painter(job)
-        async with self._painting[job.generator]:
-            await self._reserve_spend(job, generator)
-            log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
-            await self._emit(JobEvent(EventKind.STARTED, job))
-            async with asyncio.timeout(self.settings.job_timeout):
-                who = self.store.vault.pseudonym(f"safety:{job.requester.platform}:{job.requester.user_id}")
-                try:
-                    result = await generator.generate(photo, job.spec, progress, requester=who)
-                except GeneratorError as error:
-                    self._spent_on_failure[job.id] = error.cost_usd
-                    raise
+        try:
+            async with self._painting[job.generator]:
+                await self._reserve_spend(job, generator)
+                log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
+                self._post_status(JobEvent(EventKind.STARTED, job))
+                async with asyncio.timeout(self.settings.job_timeout):
+                    who = self.store.vault.pseudonym(
+                        f"safety:{job.requester.platform}:{job.requester.user_id}"
+                    )
+                    try:
+                        result = await generator.generate(photo, job.spec, progress, requester=who)
+                    except GeneratorError as error:
+                        self._spent_on_failure[job.id] = error.cost_usd
+                        raise
+        finally:
+            await self._settle_statuses(job.id)
         painted = result if isinstance(result, Painted) else Painted(result)
         return replace(painted, stand_in=stand_in) if stand_in else painted
+
+    def _post_status(self, event: JobEvent) -> None:
+        """Tell the chat how a painting goes without making the painting wait for the chat: one sender
+        per job passes on the latest update; updates that pile up while the chat is slow are skipped."""
+        job_id = event.job.id
+        self._statuses[job_id] = event
+        if job_id not in self._status_senders:
+            self._status_senders[job_id] = asyncio.create_task(self._send_statuses(job_id))
+
+    async def _send_statuses(self, job_id: str) -> None:
+        try:
+            while (event := self._statuses.pop(job_id, None)) is not None:
+                await self._emit(event)
+        finally:
+            self._status_senders.pop(job_id, None)
+
+    async def _settle_statuses(self, job_id: str) -> None:
+        """Before the job's outcome is told, the latest update gets a moment to arrive; then it is dropped."""
+        sender = self._status_senders.get(job_id)
+        if sender is not None:
+            finished, _ = await asyncio.wait([sender], timeout=STATUS_GRACE)
+            if not finished:
+                self._statuses.pop(job_id, None)
+                sender.cancel()
 
     async def _painter(self, job: Job) -> tuple[Generator, str | None]:
         """The generator that paints ``job``, and the stand-in's name when the chat went local-only after
