@@ -19,8 +19,12 @@ from typing import Any
 import pytest
 from PIL import ExifTags, Image
 
-from adapters.common import NOT_YOURS, SEND_A_PHOTO
+from adapters.common import BROKEN, NOT_YOURS, SEND_A_PHOTO
 from adapters.telegram import FloodLimits, TelegramAdapter
+from adapters.telegram.application import MAX_WAITING_PER_CHAT
+from adapters.telegram.buttons import DELETED_NOT_REMOVED
+from adapters.telegram.chat import POST_AS_YOURSELF
+from adapters.telegram.delivery import FORGOTTEN
 from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 from bot.generators.base import Progress, Refused
@@ -39,6 +43,24 @@ FAST = FloodLimits(private=0.02, group=0.05, attempts=2)
 MESSAGE_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption", "editMessageMedia"}
 )
+POLL = {
+    "id": "poll-1",
+    "question": "Pirate or ninja?",
+    "options": [
+        {"text": "Pirate", "voter_count": 0, "persistent_id": "1"},
+        {"text": "Ninja", "voter_count": 0, "persistent_id": "2"},
+    ],
+    "total_voter_count": 0,
+    "is_closed": False,
+    "is_anonymous": True,
+    "type": "regular",
+    "allows_multiple_answers": False,
+    "allows_revoting": True,
+    "members_only": False,
+}
+# The accounts Telegram shows as the sender of messages posted as a channel, or by an anonymous admin.
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 
 
 @dataclass
@@ -112,6 +134,18 @@ async def answer(api: FakeTelegram, query_id: str) -> Call:
     return await api.wait_for(
         lambda call: call.method == "answerCallbackQuery" and call.params["callback_query_id"] == query_id
     )
+
+
+async def reply_text(api: FakeTelegram, message: dict[str, Any]) -> str:
+    """The text of the bot's reply to ``message``."""
+    reply = await api.wait_for(
+        lambda c: (
+            c.method == "sendMessage"
+            and c.chat_id == message["chat"]["id"]
+            and c.params.get("reply_parameters", {}).get("message_id") == message["message_id"]
+        )
+    )
+    return reply.params["text"]
 
 
 def button(call_or_message: Call | dict[str, Any], text: str) -> str:
@@ -338,6 +372,15 @@ async def test_bad_input_gets_one_line_that_says_what_to_do(tmp_path: Path) -> N
             ),
             (lambda: api.send_sticker(ann), "I can't make a figure from a sticker. " + SEND_A_PHOTO),
             (lambda: api.send_video(ann), "I can't make a figure from a video. " + SEND_A_PHOTO),
+            (
+                lambda: api.send_other(ann, location={"latitude": 52.52, "longitude": 13.4}),
+                "I can't make a figure from a location. " + SEND_A_PHOTO,
+            ),
+            (
+                lambda: api.send_other(ann, contact={"phone_number": "+15550100", "first_name": "Zed"}),
+                "I can't make a figure from a contact. " + SEND_A_PHOTO,
+            ),
+            (lambda: api.send_other(ann, poll=POLL), "I can't make a figure from a poll. " + SEND_A_PHOTO),
             (
                 lambda: api.send_photo(ann, PHOTO, caption="Alex colour=red"),
                 "I don't know the option 'colour'. Use name, theme, costume, accessories, tagline or style.",
@@ -724,3 +767,171 @@ async def test_a_figure_in_the_theme_of_an_open_challenge_can_be_entered(tmp_pat
         again = await answer(api, api.press(ann, pirate.result, enter))
         assert again.params["text"] == "That figure is already entered."
         assert bot.generator.painted == ["Ann", "Ann"]
+
+
+async def test_an_albums_caption_on_a_later_photo_is_used(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
+        ann = api.user(1001, "Ann")
+        api.send_photo(ann, PHOTO, media_group_id="album-2")
+        api.send_photo(ann, PHOTO, caption="Alex | knight", media_group_id="album-2")
+        api.send_photo(ann, PHOTO, caption="Bo | pirate", media_group_id="album-2")  # only the first caption
+        figure = await next_figure(api, 1001)
+        assert figure.params["caption"] == "Alex (Knight)"
+        api.send_text(ann, "and now?")  # answered once the album's photos are
+        await api.wait_for_text(1001, "Send me a photo to make a figure")
+        assert await bot.store.count_jobs("telegram", user_id="1001") == 1
+        assert not [text for text in api.texts(1001) if "Pick a theme" in text]
+
+
+async def test_posting_as_a_channel_or_anonymously_makes_and_touches_no_figure(tmp_path: Path) -> None:
+    """Everyone who posts as a channel, or as an anonymous admin, shows as one account: nothing personal."""
+    group, channel = FakeTelegram.group(), FakeTelegram.channel()
+    async with FakeTelegram() as api, running_bot(tmp_path, api, ScriptedGenerator(delay=60)) as bot:
+        ann = api.user(1001, "Ann")
+        api.send_photo(ann, PHOTO, caption=f"@{BOT_USERNAME} Ann", chat=group)
+        await eventually(lambda: bot.generator.started == ["Ann"])
+        posted = api.send_photo(
+            CHANNEL_BOT, PHOTO, caption=f"@{BOT_USERNAME} Chan", chat=group, sender_chat=channel
+        )
+        assert await reply_text(api, posted) == POST_AS_YOURSELF
+        for sender, sender_chat in ((CHANNEL_BOT, channel), (ANONYMOUS_ADMIN, group)):
+            for text in (
+                "/cancel",
+                "/forget",
+                f"/figure@{BOT_USERNAME} Chan",
+                "/challenge enter",
+                "/challenge withdraw",
+            ):
+                message = api.send_text(sender, text, chat=group, reply_to=posted, sender_chat=sender_chat)
+                assert await reply_text(api, message) == POST_AS_YOURSELF, text
+        assert bot.generator.started == ["Ann"] and not bot.generator.cancelled
+        assert await bot.store.count_jobs("telegram") == 1
+
+
+async def test_a_chat_with_a_backlog_holds_up_no_other_chat(tmp_path: Path) -> None:
+    quick = FloodLimits(private=0.001, group=0.001, attempts=2)
+    async with FakeTelegram() as api, running_bot(tmp_path, api, flood=quick):
+        sam, oli = api.user(2001, "Sam"), api.user(2002, "Oli")
+        api.answer_late("sendMessage", 1.0, chat_id=2001)  # Sam's chat is busy with its first answer
+        for index in range(MAX_WAITING_PER_CHAT + 30):  # more than the updates handled at once
+            api.send_text(sam, f"hello {index}")
+        api.send_text(oli, "/help")
+        await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 2002)
+        assert len(api.sent("sendMessage", 2001)) == 1
+        # Beyond its limit, a chat's backlog is dropped: a flood cannot fill the memory.
+        await eventually(lambda: len(api.sent("sendMessage", 2001)) == MAX_WAITING_PER_CHAT)
+        last = api.send_text(sam, "/themes")
+        assert (await reply_text(api, last)).startswith("Themes:")
+        assert len(api.sent("sendMessage", 2001)) == MAX_WAITING_PER_CHAT + 1
+
+
+async def test_a_figure_telegram_answers_slowly_is_posted_once(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api, purge_interval=0.2) as bot:
+        api.answer_late("sendPhoto", 5.5)  # over python-telegram-bot's usual 5 s wait for an answer
+        api.send_photo(api.user(1001, "Ann"), PHOTO, caption="Alex")
+        figure = await next_figure(api, 1001)
+        job_id = button(figure, "Re-roll").split(":")[1]
+        await wait_until(bot.store, job_id, lambda job: job.delivered_at is not None)
+        assert len(figures(api, 1001)) == 1
+
+
+@dataclass
+class DoneOnPreview(ScriptedGenerator):
+    """Shows a preview, and is done as soon as Telegram has it (before Telegram answered)."""
+
+    api: FakeTelegram | None = None
+
+    async def generate(self, photo: Any, spec: Any, on_progress: Any = None, **options: Any) -> Any:
+        await on_progress(Progress(0.5, "half", Image.new("RGB", (64, 96), (0, 0, 200))))
+        assert self.api is not None
+        await self.api.wait_for(lambda c: c.method == "sendPhoto")
+        return await super().generate(photo, spec, on_progress, **options)
+
+
+async def test_a_status_being_sent_when_the_figure_is_done_is_not_left_behind(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api, DoneOnPreview(api=api)):
+        api.answer_late("sendPhoto", 1.0)  # the preview
+        api.send_photo(api.user(1001, "Ann"), PHOTO, caption="Alex")
+        await next_figure(api, 1001)
+        preview = api.sent("sendPhoto", 1001)[0]
+        assert "reply_markup" not in preview.params
+        await eventually(lambda: (1001, preview.result["message_id"]) in api.deleted)
+        assert api.texts(1001) == ["Alex (Superhero)"]
+
+
+async def test_a_figure_waiting_out_a_429_is_dropped_once_its_owner_had_it_forgotten(tmp_path: Path) -> None:
+    group = FakeTelegram.group()
+    async with FakeTelegram() as api, running_bot(tmp_path, api):
+        ann = api.user(1001, "Ann")
+        api.fail_next("sendPhoto", retry_after=2)
+        api.send_photo(ann, PHOTO, caption=f"@{BOT_USERNAME} Alex", chat=group)
+        await eventually(lambda: any(call.method == "sendPhoto" for call in api.calls))
+        api.send_text(ann, "/forget")
+        question = await api.wait_for_text(1001, "Delete it all?")
+        api.press(ann, question, button(question, "Yes"))
+        await api.wait_for_text(1001, "Forgotten.")
+        await api.wait_for_text(group["id"], FORGOTTEN)
+        assert not figures(api, group["id"])
+
+
+async def test_a_double_tap_makes_one_figure_and_no_apology(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
+        ann = api.user(1001, "Ann")
+        api.send_photo(ann, PHOTO, caption="Alex")
+        first = await next_figure(api, 1001)
+        taps = [api.press(ann, first.result, button(first, "Re-roll")) for _ in range(2)]
+        said = [(await answer(api, tap)).params.get("text") for tap in taps]
+        assert said == ["Another one is on its way.", None]
+        taps = [api.press(ann, first.result, button(first, "Change theme")) for _ in range(2)]
+        assert [(await answer(api, tap)).params.get("text") for tap in taps] == [None, None]
+        themes = await api.wait_for(lambda c: c.method == "editMessageReplyMarkup")
+        taps = [api.press(ann, first.result, button(themes, theme)) for theme in ("Wizard", "Ninja")]
+        said = [(await answer(api, tap)).params.get("text") for tap in taps]
+        assert said == ["Coming up as Wizard.", None]
+        assert await bot.store.count_jobs("telegram", user_id="1001") == 3
+        await next_figure(api, 1001, after=2)
+        assert sorted(call.params["caption"] for call in figures(api, 1001)) == [
+            "Alex (Superhero)",
+            "Alex (Superhero)",
+            "Alex (Wizard)",
+        ]
+
+
+async def test_a_figure_for_a_group_that_moved_goes_to_its_new_id_or_is_given_up(tmp_path: Path) -> None:
+    old, new = FakeTelegram.group(-4001, "Old"), FakeTelegram.group(-1004001, "New")
+    async with FakeTelegram() as api, running_bot(tmp_path, api, purge_interval=0.2) as bot:
+        ann = api.user(1001, "Ann")
+        api.chats[new["id"]] = new
+        api.fail_next("sendPhoto", migrate_to=new["id"])
+        api.send_photo(ann, PHOTO, caption=f"@{BOT_USERNAME} Alex", chat=old)
+        assert (await next_figure(api, new["id"])).params["caption"] == "Alex (Superhero)"
+        # The new group refuses it too (the bot was removed): given up, not tried again and again.
+        api.fail_next("sendPhoto", migrate_to=new["id"])
+        api.fail_next("sendPhoto", status=403)
+        api.send_photo(ann, PHOTO, caption=f"@{BOT_USERNAME} Bo", chat=old)
+        await eventually(lambda: len([call for call in api.calls if call.method == "sendPhoto"]) == 4)
+        job = await bot.store.latest_job("telegram", "1001")
+        assert job is not None and job.spec.name == "Bo"
+        await wait_until(bot.store, job.id, lambda job: job.delivered_at is not None)
+        assert [call.ok for call in api.calls if call.method == "sendPhoto"] == [False, True, False, False]
+
+
+async def test_a_429_or_an_outage_around_a_press_ends_in_no_apology(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
+        ann = api.user(1001, "Ann")
+        api.fail_next("getFile", retry_after=1)
+        api.send_photo(ann, PHOTO, caption="Alex")
+        figure = await next_figure(api, 1001)
+        api.fail_next("editMessageReplyMarkup", retry_after=1)
+        shown = await answer(api, api.press(ann, figure.result, button(figure, "Change theme")))
+        assert "text" not in shown.params
+        themes = await api.wait_for(lambda c: c.method == "editMessageReplyMarkup")
+        api.fail_next("answerCallbackQuery", retry_after=1)
+        back = api.press(ann, figure.result, button(themes, "Back"))
+        assert "text" not in (await answer(api, back)).params
+        api.fail_next("deleteMessage", status=500)  # Telegram cannot remove the message just now
+        deleted = await answer(api, api.press(ann, figure.result, button(figure, "Delete")))
+        assert deleted.params["text"] == DELETED_NOT_REMOVED
+        assert await bot.store.latest_job("telegram", "1001") is None
+        answers = [call.params.get("text") for call in api.sent("answerCallbackQuery")]
+        assert BROKEN not in answers + api.texts(1001)

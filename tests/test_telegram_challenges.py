@@ -15,9 +15,9 @@ from adapters.common import NOT_YOURS
 from bot.boxart.shelf import SIZE
 from bot.jobs import Requester
 from bot.spec import make_spec
-from tests.engine_kit import Clock, photo, wait_until
+from tests.engine_kit import Clock, eventually, photo, wait_until
 from tests.fakes.telegram_api import BOT_USERNAME, Call, FakeTelegram
-from tests.test_telegram import PHOTO, Bot, answer, button, next_figure, running_bot
+from tests.test_telegram import ANONYMOUS_ADMIN, PHOTO, Bot, answer, button, next_figure, running_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 GROUP = FakeTelegram.group()
@@ -27,7 +27,6 @@ BOB = FakeTelegram.user(1002, "Bob", "bob_b")
 CY = FakeTelegram.user(1003, "Cy")
 DAN = FakeTelegram.user(1004, "Dan", "dan_d")
 EVE = FakeTelegram.user(1005, "Eve")
-ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 HOUR = 3600.0
 STALE = "That button is not there any more; use the ones shown now."
 NOT_MINE = "That button is not one of mine."
@@ -204,7 +203,7 @@ async def test_only_the_groups_admins_run_challenges_and_commands_get_one_line(t
         )
         for step, what in (("advance", "move a challenge on"), ("cancel", "cancel a challenge")):
             assert await said(api, BOB, f"/challenge {step}") == f"Only this chat's admins can {what}."
-        api.send_text(ANN, "/challenge cancel", chat=GROUP)
+        api.send_text(ANONYMOUS_ADMIN, "/challenge cancel", chat=GROUP, sender_chat=GROUP)
         await api.wait_for_text(
             CHAT, "🚫 The Pirate challenge is called off: no voting, no winner this time."
         )
@@ -298,3 +297,27 @@ async def test_an_announcement_telegram_refused_is_retried_and_posted_once(tmp_p
         assert all(call.params["text"].startswith("🗳️ Voting is open") for call in ballots)
         assert len(api.sent("sendMediaGroup")) == 1
         assert len([text for text in api.texts(CHAT) if "Voting is open" in text]) == 1
+
+
+async def test_a_refused_album_leaves_the_ballot_and_a_moved_group_is_not_tried_again(tmp_path: Path) -> None:
+    clock = Clock()
+    async with FakeTelegram() as api, running_bot(tmp_path, api, clock=clock) as bot:
+        api.make_admin(GROUP, ANN)
+        await said(api, ANN, "/challenge start Space Week 2h 1h")
+        for user in (BOB, CY):
+            await made(bot, user)
+            await said(api, user, "/challenge enter")
+        api.fail_next("sendMediaGroup", status=400)  # e.g. a picture Telegram will not take
+        clock.advance(2 * HOUR)
+        await bot.challenges.tick()
+        await ballot(api)
+        await bot.challenges.tick()
+        assert [call.ok for call in api.calls if call.method == "sendMediaGroup"] == [False]
+        # The group became a supergroup: the challenge stays with the old id, its announcements go nowhere.
+        api.fail_next("sendMessage", migrate_to=-1009999)
+        api.send_text(ANONYMOUS_ADMIN, "/challenge advance", chat=GROUP, sender_chat=GROUP)
+        await eventually(lambda: any(not call.ok for call in api.calls if call.method == "sendMessage"))
+        await bot.challenges.tick()
+        await bot.challenges.tick()
+        results = [call for call in api.calls if call.params.get("text", "").startswith("🏁")]
+        assert [call.ok for call in results] == [False]

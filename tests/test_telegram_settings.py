@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from adapters.telegram.group_settings import ADMINS_ONLY, GROUPS_ONLY, USAGE
 from bot.jobs import Requester
 from tests.fakes.telegram_api import FakeTelegram
-from tests.test_telegram import running_bot
+from tests.test_telegram import ANONYMOUS_ADMIN, CHANNEL_BOT, reply_text, running_bot
 from tests.test_telegram_challenges import ANN, BOB, GROUP, said
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 async def test_group_admins_change_settings_and_members_read_them(tmp_path: Path) -> None:
@@ -16,7 +20,12 @@ async def test_group_admins_change_settings_and_members_read_them(tmp_path: Path
         api.make_admin(GROUP, ANN)
         group = Requester("telegram", str(ANN["id"]), str(GROUP["id"]))
         assert await said(api, BOB, "/settings local on") == ADMINS_ONLY
+        as_channel = api.send_text(
+            CHANNEL_BOT, "/settings local on", chat=GROUP, sender_chat=FakeTelegram.channel()
+        )
+        assert await reply_text(api, as_channel) == ADMINS_ONLY
         assert not (await bot.engine.chat_settings(group)).local_only
+        api.fail_next("getChatMember", retry_after=1)  # who is an admin is asked again after the wait
         shown = await said(api, ANN, "/settings local on")
         assert "only the local generator paints (photos stay here): yes" in shown
         assert (await bot.engine.chat_settings(group)).local_only
@@ -29,10 +38,14 @@ async def test_group_admins_change_settings_and_members_read_them(tmp_path: Path
         assert "figures per member per day: 3" in read
         settings = await bot.engine.chat_settings(group)
         assert (settings.daily_quota_per_user, settings.photo_retention) == (3, 1800.0)
-        assert "per day: the bot's default" in await said(api, ANN, "/settings quota default")
+        anonymous = api.send_text(ANONYMOUS_ADMIN, "/settings quota default", chat=GROUP, sender_chat=GROUP)
+        assert "per day: the bot's default" in await reply_text(api, anonymous)
         for wrong in (
             "/settings local maybe",
             "/settings quota -1",
+            "/settings quota ²",
+            "/settings quota ١٢",
+            "/settings quota 123456",
             "/settings colour red",
             "/settings quota",
         ):

@@ -3,7 +3,9 @@ buttons when voting opens, the results and the shelf picture at close, or the ca
 
 The core marks an announcement done only once the announcer returns, so one that Telegram did not take
 (unreachable, or still asking to wait after the pacer's tries) raises and the core tries again at its
-next check; the posts that went out before the failure are not repeated."""
+next check; the posts that went out before the failure are not repeated. A post Telegram refuses (an
+album it will not take) is skipped; when the bot left the group, or the group moved to a new id, the
+rest of the announcement is given up."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from adapters.common import each, time_left
 from adapters.telegram.challenges import member_names
-from adapters.telegram.delivery import BotSource, small_jpeg
+from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource, small_jpeg
 from adapters.telegram.keyboards import ballot_keyboard
 from adapters.telegram.pacing import Pacer
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Placing
@@ -103,10 +105,14 @@ class Announcer:
             posts = await self._posts(await self.bot(), chat, event)
             try:
                 for post in posts[self._posted.get(key, 0) :]:
-                    await self.pacer.send(chat, post)
+                    try:
+                        await self.pacer.send(chat, post)
+                    except BadRequest as error:  # this post only: the others may still go
+                        log_event(log, "telegram.post_refused", logging.WARNING, error=error.message)
                     self._posted[key] = self._posted.get(key, 0) + 1
-            except (Forbidden, BadRequest, ChatMigrated) as error:
-                # The bot left the group, or it moved: trying every second would not help.
+            except (Forbidden, ChatMigrated) as error:
+                # The bot left the group, or the group moved (its challenge stays with the old id): trying
+                # every minute would not help.
                 log_event(log, "telegram.undeliverable", logging.WARNING, error=error.message)
             self._posted.pop(key, None)
             self._done.add(key)
@@ -155,7 +161,11 @@ class Announcer:
         shelf = event.shelf
         if won and shelf:
             caption = f"🏆 The {event.challenge.theme_name} winners on the shelf"
-            posts.append(lambda: bot.send_photo(chat, shelf, caption=caption, filename="winners.png"))
+            posts.append(
+                lambda: bot.send_photo(
+                    chat, shelf, caption=caption, filename="winners.png", read_timeout=MEDIA_READ_TIMEOUT
+                )
+            )
         return posts
 
 
@@ -163,7 +173,9 @@ def _album(bot: Bot, chat: int, pictures: list[tuple[int, bytes]]) -> Post:
     """One album of entries; a single photo when only one is left (an album needs two)."""
     if len(pictures) == 1:
         number, data = pictures[0]
-        return lambda: bot.send_photo(chat, data, caption=f"Entry {number}")
+        return lambda: bot.send_photo(chat, data, caption=f"Entry {number}", read_timeout=MEDIA_READ_TIMEOUT)
     return lambda: bot.send_media_group(
-        chat, [InputMediaPhoto(data, caption=f"Entry {number}") for number, data in pictures]
+        chat,
+        [InputMediaPhoto(data, caption=f"Entry {number}") for number, data in pictures],
+        read_timeout=MEDIA_READ_TIMEOUT,
     )

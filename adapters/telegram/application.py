@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import secrets
 from collections import Counter
@@ -26,28 +27,45 @@ from bot.challenges import ChallengeService
 from bot.config import Settings
 from bot.engine import JobEngine
 from bot.errors import ConfigurationError
+from bot.logs import log_event
 
 log = logging.getLogger("figurebot.telegram")
 
 ALLOWED_UPDATES = ("message", "callback_query")
 MAX_CONCURRENT_UPDATES = 64
+MAX_WAITING_PER_CHAT = 100  # updates of one chat waiting for their turn; newer ones are dropped
+_UNBOUNDED = 2**30
 
 
 class ChatOrder(BaseUpdateProcessor):
-    """Updates of different chats are handled at the same time; those of one chat in the order they came."""
+    """Updates of different chats are handled at the same time; those of one chat in the order they came.
 
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
+    An update first waits for its chat's turn, then for one of ``max_concurrent_updates`` slots: a chat
+    with a backlog holds one slot, never all of them. PTB's own semaphore, which ``process_update`` takes
+    before calling ``do_process_update``, is left unbounded for that reason. Beyond ``max_waiting``
+    updates waiting in one chat, newer ones are dropped (a flood must not fill the memory)."""
+
+    def __init__(
+        self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES, max_waiting: int = MAX_WAITING_PER_CHAT
+    ) -> None:
+        super().__init__(_UNBOUNDED)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
+        self._max_waiting = max_waiting
         self._locks: dict[int | None, asyncio.Lock] = {}
         self._waiting: Counter[int | None] = Counter()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         key = chat.id if chat is not None else None
+        if self._waiting[key] >= self._max_waiting:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # never awaited: the update is dropped
+            log_event(log, "telegram.backlog_full", logging.WARNING, chat=key)
+            return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] += 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._waiting[key] -= 1

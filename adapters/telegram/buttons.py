@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
-from telegram.error import BadRequest
+from telegram import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from adapters.common import NOT_YOURS, entered_text, forget_summary
 from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, requester_of
@@ -15,9 +17,11 @@ from adapters.telegram.delivery import Delivery
 from adapters.telegram.drafts import EXPIRED, Draft
 from adapters.telegram.figures import Figures, name_of
 from adapters.telegram.keyboards import SURPRISE, Action, Press, decode, theme_keyboard
+from adapters.telegram.pacing import once_more
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.jobs import Job, Requester
+from bot.logs import log_event
 from bot.themes import catalog, find_theme
 
 GONE = "That figure is no longer stored: it expired or was deleted."
@@ -27,7 +31,12 @@ ACCEPTED = "Thanks: the privacy notice is accepted."
 KEPT = "OK: nothing was deleted."
 DELETED = "Deleted."
 DELETED_ONLY_STORED = "Deleted from my storage. Telegram no longer lets me remove this message, though."
+DELETED_NOT_REMOVED = "Deleted from my storage. I couldn't remove this message just now, though."
 STALE = "That button is not there any more; use the ones shown now."
+MAKES_A_JOB = (Action.REROLL, Action.RETHEME)
+REPEAT_WINDOW = 3.0  # seconds in which a second such press on the same figure is a double tap
+
+log = logging.getLogger("figurebot.telegram")
 
 Pressed = Callable[[Press, Requester, CallbackQuery], Awaitable[str | None]]
 
@@ -37,6 +46,15 @@ def offered(message: MaybeInaccessibleMessage, data: str | None) -> bool:
     markup = getattr(message, "reply_markup", None)
     rows = markup.inline_keyboard if markup is not None else ()
     return any(button.callback_data == data for row in rows for button in row)
+
+
+async def set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    """Change the buttons under the pressed message; buttons that are already those are fine."""
+    try:
+        await once_more(lambda: query.edit_message_reply_markup(markup))
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
 
 
 def chosen_theme(key: str | None) -> str:
@@ -71,6 +89,7 @@ class Buttons:
             Action.KEEP: self._keep,
             Action.VOTE: self._vote,
         }
+        self._recent: dict[tuple[object, ...], float] = {}  # presses that made a job → when
 
     @guarded
     async def on_press(self, update: Update, context: Context) -> None:
@@ -81,8 +100,27 @@ class Buttons:
             raise UserFacingError(EXPIRED)
         if not offered(query.message, query.data):  # forged, or tapped again after the buttons changed
             raise UserFacingError(STALE)
-        said = await self._actions[press.action](press, requester_of(update), query)
-        await query.answer(said, show_alert=press.action is Action.VOTE)  # how a vote went must be read
+        presser = requester_of(update)
+        said = None
+        if not self._double_tap(query.message, press, presser):
+            said = await self._actions[press.action](press, presser, query)
+        try:  # how a vote went must be read: an alert
+            await once_more(lambda: query.answer(said, show_alert=press.action is Action.VOTE))
+        except TelegramError as error:  # the press was acted on; only its answer is lost
+            log_event(log, "telegram.answer_failed", logging.WARNING, error=error.message)
+
+    def _double_tap(self, message: MaybeInaccessibleMessage, press: Press, presser: Requester) -> bool:
+        """Whether this press makes a job that the same person asked for on the same figure moments ago
+        (the first tap's job is on its way; a second tap is not a second request)."""
+        if press.action not in MAKES_A_JOB:
+            return False
+        now = time.monotonic()
+        self._recent = {key: at for key, at in self._recent.items() if now - at < REPEAT_WINDOW}
+        key = (message.chat.id, message.message_id, press.action, press.target, presser.user_id)
+        if key in self._recent:
+            return True
+        self._recent[key] = now
+        return False
 
     async def _own_job(self, job_id: str, presser: Requester) -> Job:
         job = await self.engine.store.job(job_id)
@@ -109,28 +147,32 @@ class Buttons:
 
     async def _show_themes(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
         job = await self._own_job(press.target, presser)
-        await query.edit_message_reply_markup(theme_keyboard(Action.RETHEME, job.id))
+        await set_buttons(query, theme_keyboard(Action.RETHEME, job.id))
 
     async def _retheme(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
         job = await self._own_job(press.target, presser)
         spec = replace(job.spec, theme=chosen_theme(press.theme))
-        await query.edit_message_reply_markup(await self.delivery.figure_markup(job))
+        await set_buttons(query, await self.delivery.figure_markup(job))
         draft = self.figures.drafts.create(presser, query.message.id, parent=job.id, spec=spec)
         await self.figures.launch(draft)
         return f"Coming up as {find_theme(spec.theme).name}."
 
     async def _back(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
         job = await self._own_job(press.target, presser)
-        await query.edit_message_reply_markup(await self.delivery.figure_markup(job))
+        await set_buttons(query, await self.delivery.figure_markup(job))
 
     async def _delete(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
         """The stored figure and its job go first, then the message (Telegram refuses for old ones)."""
         await self._own_job(press.target, presser)
         await self.engine.delete_figure(press.target, presser)
+        chat_id, message_id = query.message.chat.id, query.message.id
         try:
-            await self.chat.bot.delete_message(query.message.chat.id, query.message.id)
-        except BadRequest:
+            await once_more(lambda: self.chat.bot.delete_message(chat_id, message_id))
+        except (BadRequest, Forbidden):
             return DELETED_ONLY_STORED
+        except TelegramError as error:  # unreachable, or still asking to wait
+            log_event(log, "telegram.delete_failed", logging.WARNING, error=error.message)
+            return DELETED_NOT_REMOVED
         return DELETED
 
     async def _enter(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
@@ -160,7 +202,7 @@ class Buttons:
         draft = None if press.target == "-" else self._own_draft(press.target, presser)
         await self.engine.accept_privacy(presser)
         if draft is None:
-            await query.edit_message_reply_markup(None)
+            await set_buttons(query, None)
         else:
             await self.figures.launch(draft)
         return ACCEPTED

@@ -13,7 +13,8 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler, filters
 
 from adapters.common import each, entered_text, time_left
-from adapters.telegram.chat import Chat, Context, guarded, is_private, requester_of
+from adapters.telegram.chat import Chat, Context, guarded, is_private, person_of, requester_of
+from adapters.telegram.pacing import once_more
 from bot.challenges import POINTS, Challenge, ChallengeService, Phase
 from bot.config import parse_duration
 from bot.errors import UserFacingError
@@ -34,6 +35,7 @@ START_USAGE = "Write it as: /challenge start Space Week 2h, or with the voting t
 NO_POINTS = "No one has points here yet: places in finished challenges earn them."
 FORMER_MEMBER = "a former member"
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+PERSONAL = ("enter", "withdraw")  # about one's own figures: refused to messages posted as a chat
 
 Subcommand = Callable[[Message, Requester, list[str]], Awaitable[str | None]]
 
@@ -58,12 +60,13 @@ def split_start(words: list[str]) -> tuple[str, str, str | None]:
 
 async def is_admin(bot: Bot, message: Message) -> bool:
     """Whether the sender runs the group: its creator or an administrator. An anonymous administrator
-    writes as the group itself."""
-    if message.sender_chat is not None and message.sender_chat.id == message.chat_id:
-        return True
+    writes as the group itself; someone posting as a channel does not run it."""
+    if message.sender_chat is not None:
+        return message.sender_chat.id == message.chat_id
     if message.from_user is None:
         return False
-    member = await bot.get_chat_member(message.chat_id, message.from_user.id)
+    user_id = message.from_user.id
+    member = await once_more(lambda: bot.get_chat_member(message.chat_id, user_id))
     return member.status in ADMINS
 
 
@@ -72,7 +75,7 @@ async def member_names(bot: Bot, chat_id: int, user_ids: list[str]) -> dict[str,
     names = {}
     for user_id in dict.fromkeys(user_ids):
         try:
-            user = (await bot.get_chat_member(chat_id, int(user_id))).user
+            user = (await once_more(lambda user_id=user_id: bot.get_chat_member(chat_id, int(user_id)))).user
         except (BadRequest, Forbidden):  # not known in this group any more
             names[user_id] = FORMER_MEMBER
             continue
@@ -134,7 +137,8 @@ class ChallengeCommands:
         subcommand = self._subcommands.get(words[0].lower())
         if subcommand is None:
             raise UserFacingError(f"I don't know “/challenge {words[0][:20]}”. /challenge help lists them.")
-        answer = await subcommand(message, requester_of(update), words[1:])
+        requester = person_of(update) if words[0].lower() in PERSONAL else requester_of(update)
+        answer = await subcommand(message, requester, words[1:])
         if answer:
             await self.chat.reply(message, answer)
 

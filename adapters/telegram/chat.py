@@ -14,7 +14,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.common import BROKEN
-from adapters.telegram.pacing import Pacer
+from adapters.telegram.pacing import Pacer, once_more
 from bot.errors import UserFacingError
 from bot.jobs import Requester
 from bot.logs import log_event
@@ -24,6 +24,9 @@ log = logging.getLogger("figurebot.telegram")
 PLATFORM = "telegram"
 ALERT_LIMIT = 200  # characters Telegram shows in a button's answer
 Context = ContextTypes.DEFAULT_TYPE
+POST_AS_YOURSELF = (
+    "Post as yourself, not as a channel or anonymously: then I know whose figure and photos these are."
+)
 
 
 def requester_of(update: Update) -> Requester:
@@ -31,6 +34,16 @@ def requester_of(update: Update) -> Requester:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     return Requester(PLATFORM, str(user.id), str(chat.id))
+
+
+def person_of(update: Update) -> Requester:
+    """The requester of a message sent by a person. Messages posted as a channel or by an anonymous admin
+    all come from one shared Telegram account, so what is personal (figures, /cancel, /forget, entries)
+    is refused for them."""
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        raise UserFacingError(POST_AS_YOURSELF)
+    return requester_of(update)
 
 
 def is_private(message: Message) -> bool:
@@ -80,7 +93,8 @@ class Chat:
         """Answer where the user acted: an alert for a button, a reply for a message."""
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(text[:ALERT_LIMIT], show_alert=True)
+                query = update.callback_query
+                await once_more(lambda: query.answer(text[:ALERT_LIMIT], show_alert=True))
             elif update.effective_message is not None:
                 await self.reply(update.effective_message, text)
         except TelegramError as error:

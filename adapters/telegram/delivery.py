@@ -37,6 +37,9 @@ PHOTO_MAX_BYTES = 10 * 1024 * 1024  # sendPhoto's limits; a figure beyond them g
 PHOTO_MAX_SIDES = 10_000  # width + height
 PHOTO_MAX_RATIO = 20
 PREVIEW_SIDE = 640
+# Seconds to wait for Telegram's answer to an upload. Far more than PTB's 5 s: a figure whose answer is
+# late was most likely posted, and a timeout would make the engine post it again.
+MEDIA_READ_TIMEOUT = 90.0
 PROGRESS = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
 FORGOTTEN = "Stopped: you asked me to forget everything about you."
 
@@ -97,33 +100,45 @@ class Status:
         self._line: str | None = None
         self._preview: Image.Image | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sending = False
+        self._stopped = False
 
     def show(self, line: str, preview: Image.Image | None) -> None:
+        if self._stopped:
+            return
         self._line = line
         self._preview = preview or self._preview
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush())
 
     async def stop(self) -> None:
-        """Drop waiting lines and wait for an edit under way, before the final answer."""
+        """Drop waiting lines and wait for a request under way, before the final answer. That request is
+        never cancelled: it may have reached Telegram, and its message would be left behind unknown."""
+        self._stopped = True
+        self._line = self._preview = None
         if self._task is not None:
-            self._task.cancel()
+            if not self._sending:  # only waiting for the chat's turn
+                self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _flush(self) -> None:
         pacer = self.delivery.pacer
-        while self._line is not None:
+        while self._line is not None and not self._stopped:
             await pacer.turn(self.ref.chat)  # then the newest line: those that came meanwhile are skipped
             line, preview = self._line, self._preview
             self._line = self._preview = None
+            self._sending = True
             try:
                 await self._put(line, preview)
             except RetryAfter as error:
                 pacer.hold(self.ref.chat, error)
-                self._line = self._line or line
-                self._preview = self._preview or preview
+                if not self._stopped:
+                    self._line = self._line or line
+                    self._preview = self._preview or preview
             except TelegramError as error:  # e.g. "message is not modified"; a status line is not worth more
                 log.debug("status edit skipped: %s", error.message)
+            finally:
+                self._sending = False
 
     async def _put(self, line: str, preview: Image.Image | None) -> None:
         bot = await self.delivery.bot()
@@ -143,10 +158,16 @@ class Status:
         data = await asyncio.to_thread(small_jpeg, preview, PREVIEW_SIDE)
         if self.ref.media and self.ref.status is not None:
             media = InputMediaPhoto(data, caption=line)
-            await bot.edit_message_media(media, chat_id=self.ref.chat, message_id=self.ref.status)
+            await bot.edit_message_media(
+                media, chat_id=self.ref.chat, message_id=self.ref.status, read_timeout=MEDIA_READ_TIMEOUT
+            )
             return
         sent = await bot.send_photo(
-            self.ref.chat, data, caption=line, reply_parameters=replying_to(self.ref.reply_to)
+            self.ref.chat,
+            data,
+            caption=line,
+            reply_parameters=replying_to(self.ref.reply_to),
+            read_timeout=MEDIA_READ_TIMEOUT,
         )
         old = self.ref.status
         await self._moved(sent.message_id, media=True)
@@ -215,13 +236,15 @@ class Delivery:
 
     async def _must_send(self, ref: Ref, request: Callable[[], Awaitable[object]]) -> None:
         """Make a request that must reach the chat. It raises (so the engine tries again later) only
-        when a later try may succeed; a chat that is gone or blocked the bot is logged and given up."""
+        when a later try may succeed; a chat that is gone or blocked the bot is logged and given up.
+        A group that became a supergroup under a new id gets one more try there."""
         try:
-            await self.pacer.send(ref.chat, request)
-        except ChatMigrated as moved:  # a group became a supergroup under a new id
-            ref.chat = moved.new_chat_id
-            await self.pacer.send(ref.chat, request)
-        except (Forbidden, BadRequest) as error:
+            try:
+                await self.pacer.send(ref.chat, request)
+            except ChatMigrated as moved:
+                ref.chat = moved.new_chat_id
+                await self.pacer.send(ref.chat, request)
+        except (Forbidden, BadRequest, ChatMigrated) as error:
             log_event(log, "telegram.undeliverable", logging.WARNING, error=error.message)
 
     async def _deliver_figure(self, event: JobEvent, ref: Ref) -> None:
@@ -232,11 +255,17 @@ class Delivery:
             "caption": figure_caption(job),
             "reply_markup": await self.figure_markup(job),
             "filename": f"figure-{job.id}.{extension}",
+            "read_timeout": MEDIA_READ_TIMEOUT,
         }
         as_photo = await asyncio.to_thread(fits_send_photo, data, fmt)
+        forgotten = False
 
         async def send() -> None:
-            nonlocal as_photo
+            nonlocal as_photo, forgotten
+            # The turn may have come after a long wait (a 429): the owner may have had it forgotten since.
+            forgotten = await self.engine.store.job(job.id) is None
+            if forgotten:
+                return
             reply = replying_to(ref.reply_to)
             if as_photo:
                 try:
@@ -248,7 +277,10 @@ class Delivery:
             await bot.send_document(ref.chat, data, reply_parameters=reply, **options)
 
         await self._must_send(ref, send)
-        if ref.status is not None:
+        if forgotten:
+            log_event(log, "telegram.figure_dropped", job=job.id)
+            await self._final_line(ref, FORGOTTEN)
+        elif ref.status is not None:
             with contextlib.suppress(TelegramError):
                 await bot.delete_message(ref.chat, ref.status)
 

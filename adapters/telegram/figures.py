@@ -12,19 +12,21 @@ import logging
 from dataclasses import dataclass, replace
 
 from telegram import ForceReply, Message, User
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 
 from adapters.common import BROKEN
 from adapters.telegram.chat import Chat
 from adapters.telegram.delivery import Ref
 from adapters.telegram.drafts import Draft, Drafts
 from adapters.telegram.keyboards import Action, accept_keyboard, name_keyboard, theme_keyboard
+from adapters.telegram.pacing import once_more
 from bot.challenges import ChallengeService, Phase
 from bot.config import MB, Settings
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import NOT_A_PHOTO, IntakeLimits, Photo, PhotoRejected, accept_photo, check_file_size
 from bot.jobs import Requester
+from bot.logs import log_event
 from bot.privacy import ConsentRequired
 from bot.spec import DEFAULT_NAME, LIMITS, FigureSpec, SpecError, clean_text, parse_caption
 from bot.themes import find_theme
@@ -34,6 +36,7 @@ log = logging.getLogger("figurebot.telegram")
 PREPARING = "⏳ Got it: getting your figure ready…"
 ASK_THEME = "Pick a theme for your figure:"
 ASK_NAME = "What name goes on the box? Reply with it."
+FETCH_FAILED = "I couldn't fetch your photo from Telegram just now; please send it again."
 EMPTY_NAME = "That name is empty. Reply with the name for the box, or tap the button to use yours."
 _UNNAMED = FigureSpec(name="")  # a parsed caption always has a name; this one means it set nothing
 
@@ -82,9 +85,9 @@ class Figures:
         self.download_limit = int(settings.telegram_download_max_mb * MB)
         self.limits = replace(own, max_bytes=min(own.max_bytes, self.download_limit))
 
-    async def from_photo(self, requester: Requester, message: Message, upload: Upload, caption: str) -> None:
+    async def from_photo(self, requester: Requester, message: Message, upload: Upload, caption: str) -> Draft:
         """Queue the figure of the photo in ``message`` (which the figure will answer), or ask for a
-        theme when the caption sets nothing."""
+        theme when the caption sets nothing; the draft."""
         spec = parse_caption(caption, base=await self._unnamed(requester))  # before the download
         photo = await self.download(upload)
         self.drafts.drop(requester)  # a new photo replaces the one being set up
@@ -93,11 +96,20 @@ class Figures:
         )
         if draft.spec is not None:
             await self.launch(draft)
-            return
+            return draft
         self.drafts.keep(draft)
         draft.panel = (
             await self.chat.reply(message, ASK_THEME, theme_keyboard(Action.PICK, draft.id))
         ).message_id
+        return draft
+
+    async def caption_given(self, draft: Draft, caption: str) -> None:
+        """A caption that came after the photo (on a later photo of its album): it is used as if the
+        photo had carried it, unless the draft's theme is already picked."""
+        spec = parse_caption(caption, base=await self._unnamed(draft.requester))
+        if draft.spec is None and spec.name:
+            draft.spec = spec
+            await self.launch(draft)
 
     async def _unnamed(self, requester: Requester) -> FigureSpec:
         """What a caption starts from: no name, and the theme of the chat's challenge taking entries."""
@@ -110,15 +122,16 @@ class Figures:
         """The photo, checked and cleaned (no metadata), as JPEG bytes; sizes are checked first."""
         check_file_size(upload.size or 0, self.limits)
         try:
-            file = await self.chat.bot.get_file(upload.file_id)
-        except BadRequest as error:
+            file = await once_more(lambda: self.chat.bot.get_file(upload.file_id))
+            check_file_size(file.file_size or 0, self.limits)
+            data = await file.download_as_bytearray()
+        except TelegramError as error:
             if "too big" in error.message.lower():
                 raise PhotoRejected(
                     f"That file is over the {self.download_limit // MB} MB a bot may download from Telegram."
                 ) from None
-            raise
-        check_file_size(file.file_size or 0, self.limits)
-        data = await file.download_as_bytearray()
+            log_event(log, "telegram.download_failed", logging.WARNING, error=error.message)
+            raise UserFacingError(FETCH_FAILED) from None
         photo = await asyncio.to_thread(accept_photo, bytes(data), self.limits)
         return await asyncio.to_thread(photo.encode, "JPEG")
 

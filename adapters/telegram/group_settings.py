@@ -3,6 +3,8 @@ retention; anyone may read the settings."""
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
@@ -29,7 +31,7 @@ def parse_change(words: list[str]) -> dict[str, object]:
     name, value = words[0].lower(), words[1].lower()
     if name == "local" and value in SWITCH:
         return {"local_only": SWITCH[value]}
-    if name == "quota" and (value == "default" or value.isdigit()):
+    if name == "quota" and (value == "default" or re.fullmatch(r"[0-9]{1,5}", value)):
         return {"daily_quota_per_user": None if value == "default" else min(int(value), 10_000)}
     if name == "retention":
         if value == "default":

@@ -20,7 +20,7 @@ from adapters.common import (
     themes_text,
     unusable_upload,
 )
-from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, is_private, requester_of
+from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, is_private, person_of, requester_of
 from adapters.telegram.figures import Figures, upload_of
 from adapters.telegram.keyboards import accept_keyboard, forget_keyboard
 from bot.engine import JobEngine
@@ -69,7 +69,8 @@ FORGET_ASK = (
 )
 NOTHING_TO_CANCEL = "You have no figure in the works here."
 DROPPED = "OK: I dropped the photo you sent."
-# Media that cannot become a figure, by the Message attribute that holds it.
+# Messages that cannot become a figure, by the Message attribute that holds their content (a venue has a
+# location too: it comes first).
 UNUSABLE = {
     "sticker": "sticker",
     "animation": "GIF",
@@ -77,6 +78,10 @@ UNUSABLE = {
     "video_note": "video message",
     "voice": "voice message",
     "audio": "audio file",
+    "venue": "place",
+    "location": "location",
+    "contact": "contact",
+    "poll": "poll",
 }
 _UNUSABLE_FILTER = (
     filters.Sticker.ALL
@@ -85,6 +90,10 @@ _UNUSABLE_FILTER = (
     | filters.VIDEO_NOTE
     | filters.VOICE
     | filters.AUDIO
+    | filters.VENUE
+    | filters.LOCATION
+    | filters.CONTACT
+    | filters.POLL
 )
 _NEW = filters.UpdateType.MESSAGE  # an edited message is not a new request
 _ALBUMS_REMEMBERED = 256
@@ -97,7 +106,7 @@ class Handlers:
         self.engine = engine
         self.figures = figures
         self.chat = chat
-        self._albums: OrderedDict[str, None] = OrderedDict()
+        self._albums: OrderedDict[str, str | None] = OrderedDict()  # album → the draft of its first photo
 
     def register(self, application: Application) -> None:
         commands = {
@@ -164,12 +173,12 @@ class Handlers:
 
     @guarded
     async def forget(self, update: Update, context: Context) -> None:
-        await self.chat.reply(update.message, FORGET_ASK, forget_keyboard(requester_of(update).user_id))
+        await self.chat.reply(update.message, FORGET_ASK, forget_keyboard(person_of(update).user_id))
 
     @guarded
     async def cancel(self, update: Update, context: Context) -> None:
         """Cancel the user's latest figure in the works in this chat, or drop the photo being set up."""
-        requester = requester_of(update)
+        requester = person_of(update)
         dropped = self.figures.drafts.drop(requester)
         jobs = await self.engine.store.active_jobs(PLATFORM, requester.user_id)
         here = [job for job in jobs if job.requester.chat_id == requester.chat_id]
@@ -183,15 +192,14 @@ class Handlers:
     async def figure(self, update: Update, context: Context) -> None:
         """``/figure [caption]`` as a reply to one's own photo."""
         message = update.message
+        requester = person_of(update)
         photo_message = message.reply_to_message
         upload = upload_of(photo_message) if photo_message is not None else None
         if photo_message is None or upload is None:
             raise UserFacingError(REPLY_TO_PHOTO)
         if photo_message.from_user is None or photo_message.from_user.id != message.from_user.id:
             raise UserFacingError(NOT_YOUR_PHOTO)
-        await self.figures.from_photo(
-            requester_of(update), photo_message, upload, self._caption(message.text)
-        )
+        await self.figures.from_photo(requester, photo_message, upload, self._caption(message.text))
 
     @guarded
     async def on_unknown_command(self, update: Update, context: Context) -> None:
@@ -203,26 +211,31 @@ class Handlers:
     @guarded
     async def on_photo(self, update: Update, context: Context) -> None:
         message = update.message
-        if not self.for_me(message) or self._later_in_album(message):
+        if not self.for_me(message):
             return
+        album = message.media_group_id
+        if album and album in self._albums:  # a later photo of an album: only its caption may be used
+            draft = self.figures.drafts.get(self._albums[album] or "")
+            if draft is not None and message.caption:
+                await self.figures.caption_given(draft, self._caption(message.caption))
+            return
+        if album:
+            self._remember_album(album)
+        requester = person_of(update)
         upload = upload_of(message)
         if upload is None:
             return
-        if message.media_group_id:
+        if album:
             await self.chat.reply(message, ALBUM)
-        await self.figures.from_photo(requester_of(update), message, upload, self._caption(message.caption))
+        draft = await self.figures.from_photo(requester, message, upload, self._caption(message.caption))
+        if album:
+            self._albums[album] = draft.id
 
-    def _later_in_album(self, message: Message) -> bool:
-        """Whether ``message`` is the second or a later photo of an album (only the first is used)."""
-        album = message.media_group_id
-        if not album:
-            return False
-        if album in self._albums:
-            return True
+    def _remember_album(self, album: str) -> None:
+        """Note an album whose first photo is used: its later photos are not (see ``on_photo``)."""
         self._albums[album] = None
         if len(self._albums) > _ALBUMS_REMEMBERED:
             self._albums.popitem(last=False)
-        return False
 
     @guarded
     async def on_unusable(self, update: Update, context: Context) -> None:

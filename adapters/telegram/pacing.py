@@ -13,6 +13,7 @@ from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 T = TypeVar("T")
+ONCE_MORE_WAIT = 10.0  # the longest 429 worth waiting out for a request that is not paced
 _FORGET_AFTER = 4096  # chats remembered before those with no message due are dropped
 
 
@@ -73,3 +74,16 @@ class Pacer:
                 if attempt >= self.limits.attempts:
                     raise
                 attempt += 1
+
+
+async def once_more(request: Callable[[], Awaitable[T]]) -> T:
+    """Make a request outside the chats' turns (a button's answer, a deletion, a lookup); after a 429,
+    wait what Telegram asked, if short enough, and make it once more."""
+    try:
+        return await request()
+    except RetryAfter as error:
+        wait = retry_seconds(error)
+        if wait > ONCE_MORE_WAIT:
+            raise
+        await asyncio.sleep(wait)
+        return await request()

@@ -6,7 +6,8 @@ its webhook once it set one. Every call the bot makes is recorded in ``calls``; 
 chat, as they are after edits and deletions, in ``messages``. Files the bot may download are served
 under ``/file/bot<token>/``. Users the fake has seen are members of every group (``getChatMember``);
 ``make_admin`` promotes one. ``fail_next`` answers a method with 429 and ``retry_after``, or another
-error status::
+error status (400 with ``migrate_to``: the group moved to a new id); ``answer_late`` carries out a call at
+once but answers it later::
 
     async with FakeTelegram() as api:
         settings = settings_for(..., telegram_bot_token=TOKEN, telegram_api_base_url=api.base_url,
@@ -28,6 +29,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Self
 
@@ -137,7 +139,8 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._files: dict[str, tuple[bytes | None, int]] = {}
-        self._failures: defaultdict[str, deque[tuple[int, int]]] = defaultdict(deque)
+        self._failures: defaultdict[str, deque[tuple[int, int, int | None]]] = defaultdict(deque)
+        self._late: list[tuple[str, int | None, float]] = []  # method, chat (None: any), seconds
         self._changed = asyncio.Condition()
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -186,9 +189,23 @@ class FakeTelegram:
 
     # Scripting the service
 
-    def fail_next(self, method: str, retry_after: int = 1, times: int = 1, status: int = 429) -> None:
-        """Answer the next ``times`` calls of ``method`` with 429 Too Many Requests (or ``status``)."""
-        self._failures[method].extend([(status, retry_after)] * times)
+    def fail_next(
+        self,
+        method: str,
+        retry_after: int = 1,
+        times: int = 1,
+        status: int = 429,
+        migrate_to: int | None = None,
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` with 429 Too Many Requests (or ``status``; with
+        ``migrate_to``, 400 saying that the group is now the supergroup of that id)."""
+        status = 400 if migrate_to is not None else status
+        self._failures[method].extend([(status, retry_after, migrate_to)] * times)
+
+    def answer_late(self, method: str, seconds: float, chat_id: int | None = None) -> None:
+        """Carry out the next call of ``method`` (to ``chat_id``, when given) at once, but answer it only
+        ``seconds`` later, as a slow Telegram would."""
+        self._late.append((method, chat_id, seconds))
 
     def add_file(self, data: bytes | None, size: int | None = None) -> str:
         """A file the bot may download; ``size`` is what Telegram reports (``data`` may then be None)."""
@@ -215,6 +232,11 @@ class FakeTelegram:
     def group(chat_id: int = -1001234567890, title: str = "Figure fans") -> dict[str, Any]:
         return {"id": chat_id, "type": "supergroup", "title": title}
 
+    @staticmethod
+    def channel(chat_id: int = -1009876543210, title: str = "Figure news") -> dict[str, Any]:
+        """A channel, on whose behalf its admins may post in groups (``sender_chat``)."""
+        return {"id": chat_id, "type": "channel", "title": title}
+
     def send_text(
         self,
         user: dict[str, Any],
@@ -235,15 +257,23 @@ class FakeTelegram:
         chat: dict[str, Any] | None = None,
         reply_to: dict[str, Any] | None = None,
         media_group_id: str | None = None,
+        sender_chat: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A compressed photo, in Telegram's sizes (a thumbnail and the photo itself)."""
+        """A compressed photo, in Telegram's sizes (a thumbnail and the photo itself); with
+        ``sender_chat``, posted on behalf of that chat."""
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
         sizes = [self._photo_size(data, width, height, thumbnail=True), self._photo_size(data, width, height)]
-        content: dict[str, Any] = {"photo": sizes}
+        content: dict[str, Any] = {"photo": sizes, "sender_chat": sender_chat}
         if media_group_id:
             content["media_group_id"] = media_group_id
         return self._from_user(user, chat, reply_to, **content, **self._caption(caption))
+
+    def send_other(
+        self, user: dict[str, Any], chat: dict[str, Any] | None = None, **content: Any
+    ) -> dict[str, Any]:
+        """Any other message, its content as Telegram words it: ``location={…}``, ``contact={…}``…"""
+        return self._from_user(user, chat, None, **content)
 
     def send_document(
         self,
@@ -448,15 +478,21 @@ class FakeTelegram:
         params, files = await self._read(request)
         call = Call(method, params, files, at=time.monotonic())
         if method != "getUpdates" and self._failures[method]:
-            status, retry_after = self._failures[method].popleft()
+            status, retry_after, migrate_to = self._failures[method].popleft()
             call.ok = False
             self._record(call)
-            if status != 429:
-                body = {"ok": False, "error_code": status, "description": "Internal Server Error"}
-                return web.json_response(body, status=status)
-            description = f"Too Many Requests: retry after {retry_after}"
-            body = {"ok": False, "error_code": 429, "description": description}
-            return web.json_response({**body, "parameters": {"retry_after": retry_after}}, status=429)
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": status,
+                "description": HTTPStatus(status).phrase,
+            }
+            if migrate_to is not None:
+                body["description"] = "Bad Request: group chat was upgraded to a supergroup chat"
+                body["parameters"] = {"migrate_to_chat_id": migrate_to}
+            elif status == 429:
+                body["description"] = f"Too Many Requests: retry after {retry_after}"
+                body["parameters"] = {"retry_after": retry_after}
+            return web.json_response(body, status=status)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         answer = getattr(self, f"_api_{method}", None)
@@ -472,6 +508,12 @@ class FakeTelegram:
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}
             return web.json_response(body, status=400)
         self._record(call)
+        late = next(
+            (entry for entry in self._late if entry[0] == method and entry[1] in (None, call.chat_id)), None
+        )
+        if late is not None:
+            self._late.remove(late)
+            await asyncio.sleep(late[2])
         return web.json_response({"ok": True, "result": call.result})
 
     def _record(self, call: Call) -> None:
