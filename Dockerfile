@@ -15,4 +15,6 @@ RUN useradd --create-home figurebot && mkdir -p /data && chown figurebot /data
 USER figurebot
 ENV FIGUREBOT_DATA_DIR=/data
 VOLUME /data
+# Telegram's webhook mode listens here (TELEGRAM_WEBHOOK_PORT); polling and Discord need no port.
+EXPOSE 8443
 CMD ["figurebot", "run"]
