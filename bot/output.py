@@ -33,3 +33,12 @@ def encode_figure(image: Image.Image, fmt: str = "png") -> bytes:
         )
         data = _encode(image, fmt)
     return data
+
+
+def small_jpeg(image: Image.Image, side: int) -> bytes:
+    """``image`` as a JPEG that fits in a ``side``-pixel square: previews and challenge entries in chats."""
+    small = image.convert("RGB")
+    small.thumbnail((side, side))
+    buffer = io.BytesIO()
+    small.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()

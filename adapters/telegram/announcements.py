@@ -20,11 +20,12 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from adapters.common import each, time_left
 from adapters.telegram.challenges import member_names
-from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource, small_jpeg
+from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource
 from adapters.telegram.keyboards import ballot_keyboard
 from adapters.telegram.pacing import Pacer
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Placing
 from bot.logs import log_event
+from bot.output import small_jpeg
 
 log = logging.getLogger("figurebot.telegram")
 

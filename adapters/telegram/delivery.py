@@ -29,6 +29,7 @@ from bot.challenges import ChallengeService, Phase
 from bot.engine import JobEngine
 from bot.jobs import EventKind, Job, JobEvent
 from bot.logs import log_event
+from bot.output import small_jpeg
 from bot.themes import find_theme
 
 log = logging.getLogger("figurebot.telegram")
@@ -70,15 +71,6 @@ class Ref:
         except (ValueError, TypeError, KeyError):
             pass
         return cls(int(job.requester.chat_id), None)
-
-
-def small_jpeg(image: Image.Image, side: int) -> bytes:
-    """``image`` as a JPEG that is at most ``side`` pixels wide and high."""
-    small = image.convert("RGB")
-    small.thumbnail((side, side))
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
 
 
 def fits_send_photo(data: bytes, fmt: str) -> bool:
