@@ -29,12 +29,13 @@ from bot.jobs import ACTIVE, Job, Requester, Status
 from bot.privacy import Vault, load_key
 from bot.spec import FigureSpec
 from bot.store.repository import Store
-from tests.engine_kit import PERSON, ScriptedGenerator, eventually, settings_for
+from tests.engine_kit import PERSON, ScriptedGenerator, eventually, settings_for, wait_until
 from tests.fakes.discord_api import (
     ALL_PERMISSIONS,
     CHANNEL_ID,
     EPHEMERAL,
     GUILD_ID,
+    LOADING,
     FakeDiscord,
     Sent,
     User,
@@ -49,10 +50,12 @@ PNG = PERSON.read_bytes()
 
 @dataclass
 class GatedGenerator(ScriptedGenerator):
-    """Paints only once ``gate`` is set, reporting ``steps`` progress updates (with a preview) first."""
+    """Paints only once ``gate`` is set, reporting ``steps`` progress updates (with a preview) first; with
+    ``pause``, each after letting other tasks run (so the engine sends the update before it)."""
 
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     steps: int = 0
+    pause: bool = False
 
     async def generate(
         self,
@@ -62,6 +65,8 @@ class GatedGenerator(ScriptedGenerator):
         requester: str = "",
     ) -> Image.Image | Painted:
         for step in range(self.steps):
+            if self.pause:
+                await asyncio.sleep(0)
             if on_progress:
                 preview = Image.new("RGB", (32, 48), (10, 10 * step, 200))
                 await on_progress(Progress((step + 1) / self.steps, "painting", preview))
@@ -77,6 +82,7 @@ class Bot:
     generator: ScriptedGenerator
     settings: Settings
     challenges: ChallengeService
+    adapter: DiscordAdapter
 
     async def run(self, interaction: dict[str, Any]) -> Sent:
         """Dispatch ``interaction`` and return the bot's callback to it."""
@@ -132,6 +138,31 @@ def answer_text(callback: Sent) -> str:
     return callback.json["data"]["content"]
 
 
+async def private_answer(bot: Bot, interaction: dict[str, Any]) -> str:
+    """What only the member sees: a one-line ephemeral answer, or the edit of a private "thinking…"."""
+    callback = await bot.run(interaction)
+    if callback.json["type"] == 4:
+        return answer_text(callback)
+    assert callback.json["type"] == 5 and callback.json["data"]["flags"] & EPHEMERAL
+    message = await bot.api.wait_original(interaction, lambda message: message["content"] != "")
+    assert not bot.api.followups(interaction)
+    return message["content"]
+
+
+def held(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> asyncio.Event:
+    """Make the coroutine method ``target.name`` wait until the returned event is set: a store slow to
+    write, to show that an answer does not wait for it."""
+    gate = asyncio.Event()
+    method = getattr(target, name)
+
+    async def waiting(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()
+        return await method(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, waiting)
+    return gate
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as fake:
@@ -166,7 +197,7 @@ async def running(
     serving = asyncio.create_task(adapter.serve())
     try:
         await api.wait_ready(identifies=identified + 1)
-        yield Bot(api, engine, store, generator, settings, challenges)
+        yield Bot(api, engine, store, generator, settings, challenges, adapter)
     finally:
         serving.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -267,6 +298,54 @@ async def test_status_edits_show_progress_with_a_preview_and_are_throttled(
         assert edits[0].json["content"] == "🎨 Painting Sam (Superhero)… 100%, painting"
 
 
+async def test_a_slow_status_edit_does_not_hold_up_the_painting(api: FakeDiscord, tmp_path: Path) -> None:
+    generator = GatedGenerator(steps=1, pause=True)
+    generator.gate.set()
+    async with running(api, tmp_path, generator, job_timeout=0.5, max_attempts=1) as bot:
+        interaction = api.slash("figure", ALICE, photo=api.attachment(PNG, "me.png", "image/png"))
+        # The queued and started statuses go through; the progress edit waits longer than a painting may.
+        edits = rf"/webhooks/\d+/{interaction['token']}/messages/"
+        api.rate_limit("PATCH", edits, retry_after=1.0, after=2)
+        await bot.run(interaction)
+        finished = await wait_until(
+            bot.store, (await bot.job_of(ALICE)).id, lambda job: job.status not in ACTIVE
+        )
+        assert finished.status is Status.DONE, finished.error
+        await bot.result(interaction)
+        (limited,) = [sent for sent in api.requests("PATCH", edits) if sent.status == 429]
+        assert "%" in limited.json["content"]
+        await bot.idle()
+
+
+async def test_a_public_figure_stays_public_when_its_status_message_cannot_be_edited(
+    api: FakeDiscord, tmp_path: Path
+) -> None:
+    async with running(api, tmp_path) as bot:
+        interaction = api.slash(
+            "figure", ALICE, photo=api.attachment(PNG, "me.png", "image/png"), name="Eileen"
+        )
+        # No edit ends the "thinking…": a follow-up would take its place, and be as private as it is.
+        edits = rf"/webhooks/\d+/{interaction['token']}/messages/"
+        api.fail("PATCH", edits, 404, code=10008, times=100)
+        await bot.run(interaction)
+        (posted,) = await api.wait_for(lambda: api.channel_messages())
+        assert posted["embeds"][0]["title"] == "Eileen" and not posted["flags"] & EPHEMERAL
+        await bot.idle()
+        assert not api.followups(interaction)
+        assert api.original(interaction)["flags"] & LOADING
+
+
+async def test_names_and_free_text_themes_are_inert_in_the_figure_embed(
+    api: FakeDiscord, tmp_path: Path
+) -> None:
+    async with running(api, tmp_path) as bot:
+        interaction = await bot.figure(name="**Eileen**", theme="[Free Nitro](https://evil.example)")
+        embed = (await bot.result(interaction))["embeds"][0]
+        assert embed["title"] == "\\*\\*Eileen\\*\\*"
+        assert embed["fields"][0]["value"] == "\\[Free Nitro](https://evil.example)"  # not a masked link
+        await bot.idle()
+
+
 async def test_private_figure_replaces_the_status_message(api: FakeDiscord, tmp_path: Path) -> None:
     async with running(api, tmp_path) as bot:
         interaction = await bot.figure(private=True)
@@ -316,6 +395,24 @@ async def test_reroll_by_the_owner_and_a_refusal_for_anyone_else(api: FakeDiscor
         await bot.idle()
 
 
+async def test_a_double_tap_on_re_roll_or_a_theme_makes_one_figure(api: FakeDiscord, tmp_path: Path) -> None:
+    async with running(api, tmp_path) as bot:
+        result = await bot.result(await bot.figure(name="Eileen"))
+        await bot.idle()
+        message = api.public(result)
+        for custom_id, values in (
+            (button(result, "fig:reroll:"), None),
+            (button(result, "fig:theme:"), ["pirate"]),
+        ):
+            taps = [api.press(message, custom_id, ALICE, values) for _ in range(2)]
+            for tap in taps:
+                await api.dispatch(tap)
+            answers = sorted([(await api.callback(tap)).json["type"] for tap in taps])
+            assert answers == [5, 6]  # one figure on its way; the other tap only acknowledged
+        await bot.idle()
+        assert bot.generator.painted == ["Eileen"] * 3
+
+
 async def test_buttons_keep_working_after_a_restart(api: FakeDiscord, tmp_path: Path) -> None:
     async with running(api, tmp_path) as bot:
         result = await bot.result(await bot.figure(name="Eileen"))
@@ -361,6 +458,63 @@ async def test_stale_or_forged_button_data_gets_one_line_and_breaks_nothing(
         await bot.engine.forget(bot.requester(ALICE))
         stale = await bot.run(api.press(message, button(result, "fig:reroll:"), ALICE))
         assert answer_text(stale) == "That figure is gone: it was deleted, or it expired."
+
+
+async def test_delete_removes_only_the_message_that_shows_the_figure(
+    api: FakeDiscord, tmp_path: Path
+) -> None:
+    async with running(api, tmp_path) as bot:
+        alices = await bot.result(await bot.figure(ALICE, name="Alice"))
+        bobs = await bot.result(await bot.figure(BOB, name="Bob"))
+        await bot.idle()
+        delete = button(bobs, "fig:delete:")
+        press = api.press(forged(api.public(alices), delete), delete, BOB)  # Bob's Delete on Alice's figure
+        assert (await bot.run(press)).json["type"] == 6
+        note = await api.wait_for(lambda: next(iter(api.followups(press)), None))
+        assert note["content"] == "Deleted the figure I kept; this message shows another one, so it stays."
+        assert note["flags"] & EPHEMERAL
+        assert not api.messages[int(alices["id"])].get("_deleted")
+        assert await bot.store.job(delete.removeprefix("fig:delete:")) is None
+
+
+async def test_buttons_and_settings_answer_before_the_store_writes(
+    api: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running(api, tmp_path) as bot:
+        result = await bot.result(await bot.figure())
+        await bot.idle()
+        deleting = held(monkeypatch, bot.engine, "delete_figure")
+        delete = api.press(api.public(result), button(result, "fig:delete:"), ALICE)
+        assert (await bot.run(delete)).json["type"] == 6
+        deleting.set()
+        await api.wait_for(lambda: api.messages[int(result["id"])].get("_deleted"))
+
+        saving = held(monkeypatch, bot.engine, "update_chat_settings")
+        settings = api.slash("figure-settings", ALICE, daily_quota="5", permissions=ALL_PERMISSIONS)
+        assert (await bot.run(settings)).json["type"] == 5
+        saving.set()
+        saved = await api.wait_original(settings, lambda message: message["content"] != "")
+        assert "• figures per member per day: 5" in saved["content"]
+
+
+async def test_a_job_forgotten_while_painting_leaves_no_throttle_entry(
+    api: FakeDiscord, tmp_path: Path
+) -> None:
+    generator = GatedGenerator(steps=1)
+    async with running(api, tmp_path, generator) as bot:
+        delivery = bot.adapter.delivery
+        delivery.edit_interval = 0.05
+        alices = await bot.figure(ALICE, name="Alice")
+        await api.wait_original(alices, lambda message: "100%" in message["content"])
+        forgotten = await bot.job_of(ALICE)
+        await bot.engine.forget(bot.requester(ALICE))  # no final event follows: the job is gone
+        await asyncio.sleep(0.06)  # past the interval
+        bobs = await bot.figure(BOB, name="Bob")
+        await api.wait_original(bobs, lambda message: "100%" in message["content"])
+        assert forgotten.id not in delivery._last_edit
+        generator.gate.set()
+        await bot.result(bobs)
+        await bot.idle()
 
 
 # -- delivery after the interaction token expired ------------------------------------------------------
@@ -425,7 +579,9 @@ async def test_a_figure_finished_while_the_bot_was_away_is_delivered_at_start(
 # -- other commands ---------------------------------------------------------------------------------
 
 
-async def test_forget_asks_then_deletes_and_reports(api: FakeDiscord, tmp_path: Path) -> None:
+async def test_forget_asks_then_deletes_and_reports(
+    api: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with running(api, tmp_path) as bot:
         await bot.result(await bot.figure())
         await bot.idle()
@@ -434,34 +590,43 @@ async def test_forget_asks_then_deletes_and_reports(api: FakeDiscord, tmp_path: 
         assert "Are you sure?" in answer_text(question)
         confirm = custom_ids(question.json["data"])[0]
         assert confirm == f"fig:forget:{ALICE.id}"
-        done = await bot.run(api.press(api.public(api.original(forget)), confirm, ALICE))
-        assert done.json["type"] == 7
-        assert done.json["data"]["content"].startswith("Forgotten. Deleted: 1 photo, 1 figure, 1 job")
-        assert done.json["data"]["components"] == []
+        deleting = held(monkeypatch, bot.engine, "forget")
+        press = api.press(api.public(api.original(forget)), confirm, ALICE)
+        assert (await bot.run(press)).json["type"] == 6  # answered before the deletion, which may be slow
+        deleting.set()
+        done = await api.wait_original(press, lambda message: message["content"].startswith("Forgotten"))
+        assert done["content"].startswith("Forgotten. Deleted: 1 photo, 1 figure, 1 job")
+        assert done["components"] == []
         assert await bot.store.latest_job("discord", str(ALICE.id)) is None
 
 
 async def test_cancel_and_quota(api: FakeDiscord, tmp_path: Path) -> None:
     generator = GatedGenerator()
     async with running(api, tmp_path, generator) as bot:
-        assert (
-            answer_text(await bot.run(api.slash("cancel", ALICE)))
-            == "You have no figure in the works to cancel."
-        )
+        nothing = await private_answer(bot, api.slash("cancel", ALICE))
+        assert nothing == "You have no figure in the works to cancel."
         interaction = await bot.figure(name="Eileen")
         await bot.job_of(ALICE)
         quota = answer_text(await bot.run(api.slash("quota", ALICE)))
         assert "• you: 1 of 100 figures" in quota
         assert "• in the works now: 1 of 2" in quota
-        cancelled = answer_text(await bot.run(api.slash("cancel", ALICE)))
-        assert cancelled == "Cancelled: Eileen (Superhero)."
-        await api.wait_original(interaction, lambda message: message["content"].startswith("Cancelled"))
+        await api.wait_original(interaction, lambda message: message["content"].startswith("🎨"))
+        edits = rf"/webhooks/\d+/{interaction['token']}/messages/"
+        api.rate_limit("PATCH", edits, retry_after=0.5)  # Discord holds the job's "Cancelled" status back
+        cancel = api.slash("cancel", ALICE)
+        assert await private_answer(bot, cancel) == "Cancelled: Eileen (Superhero)."
+        limited, shown = api.requests("PATCH", edits)[-2:]
+        assert (limited.status, shown.status) == (429, 200)
+        assert (await api.callback(cancel)).at < limited.at  # acknowledged before the slow edit began
+        assert api.original(interaction)["content"] == "Cancelled: Eileen (Superhero)."
         generator.gate.set()
         await bot.idle()
         assert not api.followups(interaction)
 
 
-async def test_privacy_notice_and_consent_before_a_first_figure(api: FakeDiscord, tmp_path: Path) -> None:
+async def test_privacy_notice_and_consent_before_a_first_figure(
+    api: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     generator = ScriptedGenerator(sends_photo_off_machine=True)
     async with running(api, tmp_path, generator) as bot:
         notice = await bot.run(api.slash("privacy", ALICE))
@@ -471,9 +636,12 @@ async def test_privacy_notice_and_consent_before_a_first_figure(api: FakeDiscord
         interaction = await bot.figure()
         asked = await api.wait_original(interaction, lambda message: bool(message["components"]))
         assert asked["content"].startswith("Privacy notice")
-        accepted = await bot.run(api.press(api.public(asked), "fig:accept", ALICE))
-        assert accepted.json["type"] == 7
-        assert accepted.json["data"]["content"].startswith("Thanks")
+        saving = held(monkeypatch, bot.engine, "accept_privacy")
+        accept = api.press(api.public(asked), "fig:accept", ALICE)
+        assert (await bot.run(accept)).json["type"] == 6  # answered before the consent is stored
+        saving.set()
+        accepted = await api.wait_original(accept, lambda message: message["content"].startswith("Thanks"))
+        assert accepted["components"] == []
 
         await bot.result(await bot.figure())
         await bot.idle()
@@ -556,13 +724,13 @@ async def test_figure_settings_are_for_admins_and_channels_are_honoured(
     api: FakeDiscord, tmp_path: Path
 ) -> None:
     async with running(api, tmp_path) as bot:
-        refused = await bot.run(api.slash("figure-settings", BOB, channels="all"))
-        assert "Manage Server" in answer_text(refused)
+        refused = await private_answer(bot, api.slash("figure-settings", BOB, channels="all"))
+        assert "Manage Server" in refused
 
         other = 720_000_000_000_000_009
         admin = {"permissions": ALL_PERMISSIONS}
-        saved = answer_text(
-            await bot.run(api.slash("figure-settings", ALICE, channels=f"<#{other}>", **admin))
+        saved = await private_answer(
+            bot, api.slash("figure-settings", ALICE, channels=f"<#{other}>", **admin)
         )
         assert f"• makes figures in: <#{other}>" in saved
         blocked = await bot.figure()
@@ -570,17 +738,19 @@ async def test_figure_settings_are_for_admins_and_channels_are_honoured(
         assert message["content"] == f"I make figures only in <#{other}> on this server."
         assert not api.requests("GET", "/attachments/")
 
-        bad = await bot.run(api.slash("figure-settings", ALICE, channels="#general @everyone", **admin))
-        assert answer_text(bad) == (
+        bad = await private_answer(
+            bot, api.slash("figure-settings", ALICE, channels="#general @everyone", **admin)
+        )
+        assert bad == (
             "I can't read '\\#general' as a channel: mention channels like #figures, or write all."
         )
-        bad = await bot.run(api.slash("figure-settings", ALICE, daily_quota="lots", **admin))
-        assert answer_text(bad) == "The daily quota is a number of figures (0 or more), or default."
-        bad = await bot.run(api.slash("figure-settings", ALICE, photo_retention="soon", **admin))
-        assert answer_text(bad).startswith("I can't read 'soon' as a time")
+        bad = await private_answer(bot, api.slash("figure-settings", ALICE, daily_quota="lots", **admin))
+        assert bad == "The daily quota is a number of figures (0 or more), or default."
+        bad = await private_answer(bot, api.slash("figure-settings", ALICE, photo_retention="soon", **admin))
+        assert bad.startswith("I can't read 'soon' as a time")
 
         changes = {"channels": "all", "daily_quota": "5", "photo_retention": "30m", "local_only": True}
-        saved = answer_text(await bot.run(api.slash("figure-settings", ALICE, **changes, **admin)))
+        saved = await private_answer(bot, api.slash("figure-settings", ALICE, **changes, **admin))
         assert "• makes figures in: everywhere" in saved
         assert "• figures per member per day: 5" in saved
         assert "• photos kept after their last figure: 30 minutes" in saved

@@ -9,16 +9,29 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from adapters.common import NOT_YOURS
+from adapters.discord.announcements import Post, results_text
 from bot.boxart.shelf import SIZE
+from bot.challenges import Challenge, Entry, Phase, Placing
 from bot.jobs import Status
 from bot.spec import make_spec
 from tests import test_discord
 from tests.engine_kit import Clock, photo, wait_for_status
 from tests.fakes.discord_api import ALL_PERMISSIONS, CHANNEL_ID, EPHEMERAL, FakeDiscord, User
-from tests.test_discord import ALICE, BOB, Bot, answer_text, button, custom_ids, forged, running
+from tests.test_discord import (
+    ALICE,
+    BOB,
+    Bot,
+    button,
+    custom_ids,
+    forged,
+    held,
+    private_answer,
+    running,
+)
 
 CAROL = User(100_000_000_000_000_003, "Carol")
 DAN = User(100_000_000_000_000_004, "Dan")
@@ -32,24 +45,15 @@ api = test_discord.api  # the fake Discord, as a fixture
 
 
 async def public_answer(bot: Bot, interaction: dict[str, Any]) -> dict[str, Any]:
-    """The message a command posted for the whole channel, after its private "thinking…" (now deleted)."""
+    """The message a command posted for the whole channel, after its private "thinking…" (now deleted).
+    The fake holds the bot to Discord's rule: a follow-up that came while "thinking…" still showed would
+    have taken its place, and stayed private."""
     deferred = await bot.run(interaction)
     assert deferred.json["type"] == 5 and deferred.json["data"]["flags"] & EPHEMERAL
     message = await bot.api.wait_for(lambda: next(iter(bot.api.followups(interaction)), None))
     assert not message["flags"] & EPHEMERAL
     await bot.api.wait_for(lambda: bot.api.original(interaction).get("_deleted"))
     return message
-
-
-async def private_answer(bot: Bot, interaction: dict[str, Any]) -> str:
-    """What only the member sees: a one-line ephemeral answer, or the edit of a private "thinking…"."""
-    callback = await bot.run(interaction)
-    if callback.json["type"] == 4:
-        return answer_text(callback)
-    assert callback.json["data"]["flags"] & EPHEMERAL
-    message = await bot.api.wait_original(interaction, lambda message: message["content"] != "")
-    assert not bot.api.followups(interaction)
-    return message["content"]
 
 
 async def start(bot: Bot, theme: str = "Space Week", **options: Any) -> dict[str, Any]:
@@ -86,7 +90,7 @@ async def posted(api: FakeDiscord, count: int) -> list[dict[str, Any]]:
 
 async def vote(bot: Bot, ballot: dict[str, Any], number: int, user: User) -> str:
     custom_id = next(item for item in custom_ids(ballot) if item.endswith(f":{number}"))
-    return answer_text(await bot.run(bot.api.press(bot.api.public(ballot), custom_id, user)))
+    return await private_answer(bot, bot.api.press(bot.api.public(ballot), custom_id, user))
 
 
 # -- the whole challenge ---------------------------------------------------------------------------------
@@ -114,11 +118,11 @@ async def test_a_challenge_from_start_to_a_winner_on_the_shelf(api: FakeDiscord,
             "✅ Bob (Space Week) is ready.\n🏆 In the theme of this channel's Space Week challenge."
         )
         enter = button(result, "fig:enter:")
-        assert answer_text(await bot.run(api.press(api.public(result), enter, CAROL))) == NOT_YOURS
-        pressed = await bot.run(api.press(api.public(result), enter, BOB))
-        assert answer_text(pressed) == "Entered: your figure is entry 1 in the Space Week challenge."
-        again = await bot.run(api.press(api.public(result), enter, BOB))
-        assert answer_text(again) == "That figure is already entered."
+        assert await private_answer(bot, api.press(api.public(result), enter, CAROL)) == NOT_YOURS
+        pressed = await private_answer(bot, api.press(api.public(result), enter, BOB))
+        assert pressed == "Entered: your figure is entry 1 in the Space Week challenge."
+        again = await private_answer(bot, api.press(api.public(result), enter, BOB))
+        assert again == "That figure is already entered."
 
         # A figure in another theme gets no Enter button; Carol and Dan enter theirs with /challenge enter.
         pirate = await bot.result(await bot.figure(DAN, name="Dan", theme="pirate"))
@@ -191,7 +195,7 @@ async def test_only_admins_or_the_challenge_role_start_advance_or_cancel(
     api: FakeDiscord, tmp_path: Path
 ) -> None:
     async with running(api, tmp_path) as bot:
-        await api.create_guild({JUDGES: "Judges"})
+        # No GUILD_CREATE: discord.py knows none of the server's roles; the interaction carries the ids.
         judge = {"roles": (JUDGES,)}
         attempts = {
             "start": ({"theme": "pirate", "duration": "1h"}, "start a challenge"),
@@ -329,8 +333,8 @@ async def test_vote_rules_and_forged_or_stale_vote_buttons(api: FakeDiscord, tmp
         result = await bot.result(await bot.figure(DAN, name="Dan"))
         challenge = await bot.challenges.current(bot.requester(ALICE))
         early = forged(api.public(result), f"ch:vote:{challenge.id}:1")
-        early_vote = await bot.run(api.press(early, f"ch:vote:{challenge.id}:1", DAN))
-        assert answer_text(early_vote) == "Voting has not started yet."
+        early_vote = await private_answer(bot, api.press(early, f"ch:vote:{challenge.id}:1", DAN))
+        assert early_vote == "Voting has not started yet."
 
         await advance(bot)
         (ballot,) = await posted(api, 1)
@@ -340,19 +344,21 @@ async def test_vote_rules_and_forged_or_stale_vote_buttons(api: FakeDiscord, tmp
         )
         assert await vote(bot, ballot, 1, DAN) == "You already voted for Entry 1."
         assert await vote(bot, ballot, 2, DAN) == "Your vote moved from Entry 1 to Entry 2."
-        late_entry = await bot.run(api.press(api.public(result), button(result, "fig:enter:"), DAN))
-        assert answer_text(late_entry) == "Voting has started, so entries are closed."
+        late_entry = await private_answer(
+            bot, api.press(api.public(result), button(result, "fig:enter:"), DAN)
+        )
+        assert late_entry == "Voting has started, so entries are closed."
 
         message = api.public(ballot)
         for custom_id, expected in (
             ("ch:vote:ffffffffffffffff:1", "That vote is not for a challenge in this chat."),
             (f"ch:vote:{challenge.id}:9999", "There is no Entry 9999."),
         ):
-            answer = await bot.run(api.press(forged(message, custom_id), custom_id, DAN))
-            assert answer_text(answer) == expected
+            answer = await private_answer(bot, api.press(forged(message, custom_id), custom_id, DAN))
+            assert answer == expected
         elsewhere = {**message, "channel_id": str(CHANNEL_ID + 1)}
-        moved = await bot.run(api.press(elsewhere, f"ch:vote:{challenge.id}:1", DAN))
-        assert answer_text(moved) == "That vote is not for a challenge in this chat."
+        moved = await private_answer(bot, api.press(elsewhere, f"ch:vote:{challenge.id}:1", DAN))
+        assert moved == "That vote is not for a challenge in this chat."
         for custom_id in (
             "ch:vote:../../x:1",
             f"ch:vote:{challenge.id}:-1",
@@ -474,16 +480,96 @@ async def test_many_entries_are_shown_ten_a_message_and_a_failure_midway_repeats
         assert custom_ids(second)[0].endswith(":11")
 
 
-async def test_a_channel_closed_to_the_bot_is_given_up_on_after_one_try(
-    api: FakeDiscord, tmp_path: Path
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(403, 50013), (404, 10003), (400, 50035)],  # Missing Permissions, Unknown Channel, Invalid Form Body
+)
+async def test_a_post_discord_refuses_for_good_is_given_up_after_one_try(
+    api: FakeDiscord, tmp_path: Path, status: int, code: int
 ) -> None:
     async with running(api, tmp_path, clock=Clock()) as bot:
         await start(bot)
-        api.fail("POST", CHANNEL_POSTS, 403, code=50013)  # Missing Permissions
+        api.fail("POST", CHANNEL_POSTS, status, code=code)
         closed = await advance(bot)  # no entries: it closes
         assert closed["content"] == f"⏩ <@{ALICE.id}> closed the **Space Week** challenge."
         await bot.challenges.tick()
-        assert [sent.status for sent in api.requests("POST", CHANNEL_POSTS)] == [403]
+        assert [sent.status for sent in api.requests("POST", CHANNEL_POSTS)] == [status]
         assert await private_answer(bot, api.slash("challenge status", BOB)) == (
             "There is no challenge running in this chat. An admin can start one."
         )
+
+
+async def test_ballots_that_went_out_before_a_restart_are_not_posted_again(
+    api: FakeDiscord, tmp_path: Path
+) -> None:
+    clock = Clock()
+    async with running(api, tmp_path, clock=clock) as bot:
+        await start(bot)
+        for index in range(11):
+            member = User(100_000_000_000_000_100 + index, f"Member {index}")
+            await made(bot, member)
+            await entered(bot, member)
+        api.fail("POST", CHANNEL_POSTS, 503, after=1, times=1000)  # the second message fails for a while
+        await advance(bot)
+        await api.wait_for(lambda: len(api.requests("POST", CHANNEL_POSTS)) >= 2)
+    api.heal()
+    async with running(api, tmp_path, clock=clock) as bot:
+        await posted(api, 2)
+        await bot.challenges.tick()  # after the announcement is marked done
+        first, second = api.channel_messages()
+        assert first["content"].startswith("🗳️ Voting is open") and len(first["embeds"]) == 10
+        assert second["content"] == "More entries of the **Space Week** challenge:"
+        assert [sent.status for sent in api.requests("POST", CHANNEL_POSTS)][-1] == 200
+
+
+def test_results_with_many_tied_winners_fit_in_one_message() -> None:
+    challenge = Challenge(
+        id="a" * 16,
+        platform="discord",
+        chat_id=str(CHANNEL_ID),
+        guild_id=None,
+        theme="x" * 40,
+        created_by=None,
+        phase=Phase.CLOSED,
+        submit_until=0.0,
+        vote_for=0.0,
+        vote_until=None,
+        entries_per_user=1,
+        votes_per_voter=1,
+        created_at=0.0,
+        closed_at=0.0,
+    )
+    users = [str(10**19 + number) for number in range(1, 46)]
+    results = tuple(  # a ring of single votes: all 45 tie for first place
+        Placing(1, Entry(f"e{number}", user, f"j{number}", number, "png"), 1)
+        for number, user in enumerate(users, start=1)
+    )
+    text = results_text(challenge, results)
+    assert len(text) <= 2000
+    assert text.endswith(
+        f"🏆 Congratulations, {', '.join(f'<@{user}>' for user in users[:10])}, …and 35 more!"
+    )
+    assert len(Post("x" * 3000).options()["content"]) == 2000  # and no announcement is longer
+
+
+async def test_enter_and_vote_buttons_answer_before_the_store_writes(
+    api: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running(api, tmp_path, clock=Clock()) as bot:
+        await start(bot)
+        result = await bot.result(await bot.figure(BOB, name="Bob"))
+        entering = held(monkeypatch, bot.challenges, "enter")
+        enter = api.press(api.public(result), button(result, "fig:enter:"), BOB)
+        assert (await bot.run(enter)).json["type"] == 5
+        entering.set()
+        answered = await api.wait_original(enter, lambda message: message["content"] != "")
+        assert answered["content"] == "Entered: your figure is entry 1 in the Space Week challenge."
+
+        await advance(bot)
+        (ballot,) = await posted(api, 1)
+        voting = held(monkeypatch, bot.challenges, "vote")
+        press = api.press(api.public(ballot), custom_ids(ballot)[0], CAROL)
+        assert (await bot.run(press)).json["type"] == 5
+        voting.set()
+        voted = await api.wait_original(press, lambda message: message["content"] != "")
+        assert voted["content"].startswith("Your vote for Entry 1 is in.")

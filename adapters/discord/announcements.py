@@ -2,7 +2,9 @@
 button each when voting opens, the results with the shelf picture at close, or the cancellation.
 
 The core marks an announcement done once the announcer returns, so a failed post raises and the core tries
-again; posts that went out before the failure are not repeated."""
+again (a post Discord refuses for good, 400, 403 or 404, is given up and logged instead). Posts that went out
+before a failure are not repeated, also after a restart: before posting the ballots, the channel's recent
+messages are read for the vote buttons already there."""
 
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from PIL import Image
 
 from adapters.common import each
 from adapters.discord.challenges import when
-from adapters.discord.delivery import NotConnected, small_jpeg
-from adapters.discord.replies import plain, requester_of, say
+from adapters.discord.delivery import NotConnected
+from adapters.discord.replies import fit, plain, requester_of, say, think
 from adapters.discord.views import guarded
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry, Placing
+from bot.output import small_jpeg
 from bot.themes import find_theme
 
 if TYPE_CHECKING:
@@ -34,6 +37,9 @@ log = logging.getLogger("figurebot.discord")
 ENTRIES_PER_POST = 10  # Discord's limit of embeds, and of files, in one message
 ENTRY_SIDE = 768  # entries are shown as JPEGs this size, so ten fit in one upload
 SHOWN_PLACES = 20  # result lines, so the message stays under Discord's 2000 characters
+SHOWN_WINNERS = 10  # winners named in the congratulations
+HISTORY = 100  # recent channel messages read for the ballots already posted (one request)
+GIVEN_UP = (400, 403, 404)  # refused for good: a bad message, a channel closed to the bot or gone
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 CHALLENGE = r"(?P<challenge>[0-9a-f]{16})"  # see bot.store.repository.new_id
 
@@ -58,6 +64,7 @@ class VoteButton(DynamicItem[Button], template=rf"ch:vote:{CHALLENGE}:(?P<number
 
     async def callback(self, interaction: Interaction) -> None:
         async def vote() -> None:
+            await think(interaction)  # before the store's work, which may take a while
             challenges = interaction.client.challenges
             await say(
                 interaction, await challenges.vote(requester_of(interaction), self.challenge_id, self.number)
@@ -74,11 +81,12 @@ class Post:
     pictures: tuple[tuple[str, bytes], ...] = ()  # file name, data
     embeds: tuple[discord.Embed, ...] = ()
     view: discord.ui.View | None = None
+    marker: str | None = None  # the custom_id of a button only this post has, to find it once posted
 
     def options(self) -> dict[str, Any]:
         """The arguments of ``send`` (fresh files each time: sending consumes them)."""
         options: dict[str, Any] = {
-            "content": self.content,
+            "content": fit(self.content),
             "allowed_mentions": discord.AllowedMentions.none(),
         }
         if self.pictures:
@@ -127,7 +135,9 @@ async def ballots(event: ChallengeEvent) -> list[Post]:
                 embed.set_image(url=f"attachment://{name}")
             embeds.append(embed)
         content = voting_text(challenge) if start == 0 else f"More entries of the **{theme}** challenge:"
-        posts.append(Post(content, tuple(pictures), tuple(embeds), vote_view(challenge, chunk)))
+        view = vote_view(challenge, chunk)
+        marker = VoteButton(challenge.id, chunk[0].number).custom_id
+        posts.append(Post(content, tuple(pictures), tuple(embeds), view, marker))
     return posts
 
 
@@ -158,9 +168,21 @@ def results_text(challenge: Challenge, results: tuple[Placing, ...]) -> str:
         lines.append(f"{rank} {maker(placing.entry)}: {each(placing.votes, 'vote')}{tie}")
     if len(results) > SHOWN_PLACES:
         lines.append(f"…and {each(len(results) - SHOWN_PLACES, 'entry')} more.")
-    winners = ", ".join(f"<@{placing.entry.user_id}>" for placing in results if placing.place == 1)
-    lines.append(f"🏆 Congratulations, {winners}!")
+    winners = [f"<@{placing.entry.user_id}>" for placing in results if placing.place == 1]
+    if len(winners) > SHOWN_WINNERS:
+        winners[SHOWN_WINNERS:] = [f"…and {len(winners) - SHOWN_WINNERS} more"]
+    lines.append(f"🏆 Congratulations, {', '.join(winners)}!")
     return "\n".join(lines)
+
+
+def custom_ids(message: discord.Message) -> list[str]:
+    """The custom ids of the buttons and menus under ``message``."""
+    return [
+        custom_id
+        for row in message.components
+        for item in getattr(row, "children", ())
+        if (custom_id := getattr(item, "custom_id", None))
+    ]
 
 
 def maker(entry: Entry) -> str:
@@ -179,23 +201,35 @@ class Announcer:
 
     def __init__(self, client: FigureClient) -> None:
         self.client = client
-        self._posted: dict[tuple[str, str], int] = {}  # announcement → how many of its posts went out
 
     async def __call__(self, event: ChallengeEvent) -> None:
-        """Post the announcement (or what is left of it); raise when Discord refused, to be retried."""
+        """Post the announcement (or what is left of it); raise when Discord failed, to be retried."""
         if not self.client.logged_in:
             raise NotConnected("not logged in to Discord yet")
-        key = (event.challenge.id, event.kind.value)
         posts = await self._posts(event)
         channel = self.client.get_partial_messageable(int(event.challenge.chat_id))
         try:
-            for post in posts[self._posted.get(key, 0) :]:
-                await channel.send(**post.options())
-                self._posted[key] = self._posted.get(key, 0) + 1
-        except (discord.Forbidden, discord.NotFound) as error:
-            # The channel is gone or closed to the bot: trying every second would not help.
+            shown = await self._shown(channel) if any(post.marker for post in posts) else set()
+            for post in posts:
+                if post.marker is None or post.marker not in shown:
+                    await channel.send(**post.options())
+        except discord.HTTPException as error:
+            if error.status not in GIVEN_UP:
+                raise
+            # Trying again would not help: the channel is gone or closed to the bot, or the post is refused.
             log.warning("challenge %s cannot be announced (HTTP %s)", event.challenge.id, error.status)
-        self._posted.pop(key, None)
+
+    async def _shown(self, channel: discord.PartialMessageable) -> set[str]:
+        """The custom ids of the buttons under the bot's recent messages in ``channel``; none when they
+        cannot be read."""
+        shown: set[str] = set()
+        try:
+            async for message in channel.history(limit=HISTORY):
+                if self.client.user is not None and message.author.id == self.client.user.id:
+                    shown.update(custom_ids(message))
+        except discord.HTTPException as error:
+            log.warning("cannot read the channel's recent messages (HTTP %s)", error.status)
+        return shown
 
     async def _posts(self, event: ChallengeEvent) -> list[Post]:
         match event.kind:

@@ -11,7 +11,7 @@ from discord import app_commands
 
 from adapters.common import each, entered_text
 from adapters.discord.commands import theme_choices
-from adapters.discord.replies import ensure_channel_allowed, plain, requester_of, say, say_publicly
+from adapters.discord.replies import ensure_channel_allowed, plain, requester_of, say, say_publicly, think
 from adapters.discord.views import guarded
 from bot.challenges import POINTS, Challenge, Phase
 from bot.privacy import duration_words
@@ -40,12 +40,14 @@ async def is_admin(interaction: Interaction) -> bool:
     if interaction.permissions.manage_guild:
         return True
     role = (await interaction.client.engine.chat_settings(requester_of(interaction))).admin_role
-    member = interaction.user
-    return (
-        role is not None
-        and isinstance(member, discord.Member)
-        and any(str(held.id) == role for held in member.roles)
-    )
+    return role is not None and holds_role(interaction.user, int(role))
+
+
+def holds_role(user: discord.User | discord.Member, role_id: int) -> bool:
+    """Whether ``user`` holds the role, read from the role ids the interaction carries: ``Member.roles``
+    would list only the roles of a server in discord.py's cache (none before GUILD_CREATE), and the ids
+    have no public accessor, so this reads discord.py's ``Member._roles``."""
+    return isinstance(user, discord.Member) and user._roles.has(role_id)
 
 
 def started_text(started: Challenge) -> str:
@@ -124,6 +126,7 @@ async def status(interaction: Interaction) -> None:
 @challenge.command(name="enter", description="Enter your latest figure in the theme, made in this channel.")
 async def enter(interaction: Interaction) -> None:
     async def enter_latest() -> None:
+        await think(interaction)
         entered, number = await interaction.client.challenges.enter(requester_of(interaction))
         await say(interaction, plain(entered_text(entered, number)))
 
@@ -133,6 +136,7 @@ async def enter(interaction: Interaction) -> None:
 @challenge.command(name="withdraw", description="Take back your latest entry before voting starts.")
 async def withdraw(interaction: Interaction) -> None:
     async def take_back() -> None:
+        await think(interaction)
         number = await interaction.client.challenges.withdraw(requester_of(interaction))
         await say(interaction, f"Withdrawn: entry {number} is out of the challenge.")
 

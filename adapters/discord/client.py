@@ -23,6 +23,7 @@ from discord import app_commands
 from discord.http import HTTPClient, Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
+from adapters.common import RecentPresses
 from adapters.discord.announcements import VoteButton
 from adapters.discord.challenges import challenge
 from adapters.discord.commands import COMMANDS, on_command_error
@@ -97,6 +98,7 @@ class FigureClient(discord.Client):
         self.limits = IntakeLimits.from_settings(settings)
         self.webhooks = RebasedWebhooks(settings.discord_api_base_url)
         self.logged_in = False
+        self.presses = RecentPresses()  # to tell double taps on a figure's buttons
         self._downloads: aiohttp.ClientSession | None = None
         self._redelivery: asyncio.Task[int] | None = None
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none())

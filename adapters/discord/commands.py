@@ -1,5 +1,5 @@
 """The figure slash commands and the "Make my figure" message menu. Each answers at once (a deferral or a
-one-line ephemeral message); anything slow goes through the engine."""
+one-line ephemeral message) and only then writes to the store; anything slow goes through the engine."""
 
 from __future__ import annotations
 
@@ -21,7 +21,16 @@ from adapters.common import (
     themes_text,
     unusable_upload,
 )
-from adapters.discord.replies import PLATFORM, defer, ensure_channel_allowed, plain, quoted, requester_of, say
+from adapters.discord.replies import (
+    PLATFORM,
+    defer,
+    ensure_channel_allowed,
+    plain,
+    quoted,
+    requester_of,
+    say,
+    think,
+)
 from adapters.discord.views import consent_view, forget_view, guarded
 from bot.challenges import Phase
 from bot.chats import ChatSettings
@@ -172,6 +181,7 @@ async def forget(interaction: Interaction) -> None:
 @app_commands.command(name="cancel", description="Cancel your latest figure in the works.")
 async def cancel(interaction: Interaction) -> None:
     async def cancel_latest() -> None:
+        await think(interaction)  # cancelling edits the job's status message, which may be slow
         engine = interaction.client.engine
         jobs = await engine.store.active_jobs(PLATFORM, str(interaction.user.id))
         if not jobs:
@@ -280,6 +290,7 @@ async def figure_settings(
     challenge_role: str | None = None,
 ) -> None:
     async def update() -> None:
+        await think(interaction)  # before the store's work, which may take a while
         if not interaction.permissions.manage_guild:
             raise UserFacingError("Only members with the Manage Server permission can change these settings.")
         changes: dict[str, object] = {}

@@ -19,6 +19,7 @@ from adapters.discord.replies import Reply, plain
 from adapters.discord.views import result_view
 from bot.challenges import Phase
 from bot.jobs import EventKind, Job, JobEvent
+from bot.output import small_jpeg
 from bot.themes import find_theme
 
 if TYPE_CHECKING:
@@ -53,20 +54,13 @@ def result_of(job: Job, figure: bytes, figure_format: str, enterable: bool = Fal
     (with Enter challenge when ``enterable``)."""
     theme = find_theme(job.spec.theme)
     filename = f"figure-{job.id}.{'jpg' if figure_format == 'jpeg' else figure_format}"
-    embed = discord.Embed(title=job.spec.name, colour=discord.Colour.from_rgb(*theme.palette.accent))
-    embed.add_field(name="Theme", value=theme.name)
+    colour = discord.Colour.from_rgb(*theme.palette.accent)
+    # Names and free-text themes are anyone's words: markdown and masked links stay text.
+    embed = discord.Embed(title=discord.utils.escape_markdown(job.spec.name), colour=colour)
+    embed.add_field(name="Theme", value=discord.utils.escape_markdown(theme.name))
     embed.add_field(name="Made with", value=job.painter)
     embed.set_image(url=f"attachment://{filename}")
     return Result(embed, figure, filename, result_view(job.id, enterable))
-
-
-def small_jpeg(image: Image.Image, side: int) -> bytes:
-    """``image`` as a JPEG that fits in a ``side``-pixel square."""
-    small = image.convert("RGB")
-    small.thumbnail((side, side))
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
 
 
 def preview_file(image: Image.Image) -> discord.File:
@@ -112,9 +106,12 @@ class Delivery:
         return discord.Webhook.partial(reply.application_id, reply.token, client=self.client)
 
     def _due(self, job_id: str) -> bool:
-        """Whether a progress edit of the job's status may go out now."""
+        """Whether a progress edit of the job's status may go out now. Edits older than the interval hold
+        nothing back and are dropped, so a job that ends without a final event (forgotten while painting)
+        leaves nothing behind."""
         now = time.monotonic()
-        if now - self._last_edit.get(job_id, -self.edit_interval) < self.edit_interval:
+        self._last_edit = {job: at for job, at in self._last_edit.items() if now - at < self.edit_interval}
+        if job_id in self._last_edit:
             return False
         self._last_edit[job_id] = now
         return True
@@ -177,7 +174,9 @@ class Delivery:
                 view=result.view,
             )
         else:
-            await self._edit_status(reply, content=status, attachments=[])
+            # A follow-up sent while "thinking…" still shows would take its place, private: the status edit
+            # must have gone through first (a failure is raised like the follow-up's own).
+            await webhook.edit_message(reply.message_id, content=status, attachments=[])
             await webhook.send(embed=result.embed, file=result.file(), view=result.view, wait=True)
 
     async def _post(self, event: JobEvent, reply: Reply, result: Result | None) -> None:

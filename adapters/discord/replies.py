@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import InteractionResponseType as ResponseType
 
 from bot.errors import UserFacingError
 from bot.jobs import Requester
@@ -23,6 +24,7 @@ PLATFORM = "discord"
 SHOWN = 24  # longest piece of user text quoted back
 TOKEN_LIFETIME = 15 * 60.0  # Discord accepts an interaction's token this long
 TOKEN_MARGIN = 30.0  # and we stop relying on it this much earlier
+MAX_CONTENT = 2000  # characters in a message's text
 
 
 @dataclass(frozen=True)
@@ -67,17 +69,33 @@ def quoted(text: str) -> str:
     return plain(text if len(text) <= SHOWN else text[: SHOWN - 1] + "…")
 
 
+def fit(text: str, limit: int = MAX_CONTENT) -> str:
+    """``text`` within Discord's length limit for a message, cut with "…" when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def requester_of(interaction: Interaction) -> Requester:
     guild = str(interaction.guild_id) if interaction.guild_id else None
     return Requester(PLATFORM, str(interaction.user.id), str(interaction.channel_id), guild)
 
 
 async def say(interaction: Interaction, text: str, **options: Any) -> None:
-    """An ephemeral answer; once the interaction is deferred, the deferred response edited."""
-    if interaction.response.is_done():
-        await interaction.edit_original_response(content=text, **options)
+    """An ephemeral answer; once the interaction is answered, its response edited, or, when that response
+    is the message a button sits on (a button that updates its message), a private follow-up."""
+    text = fit(text)
+    response = interaction.response
+    if not response.is_done():
+        await response.send_message(text, ephemeral=True, **options)
+    elif response.type in (ResponseType.deferred_message_update, ResponseType.message_update):
+        await interaction.followup.send(text, ephemeral=True, **options)
     else:
-        await interaction.response.send_message(text, ephemeral=True, **options)
+        await interaction.edit_original_response(content=text, **options)
+
+
+async def think(interaction: Interaction) -> None:
+    """Acknowledge at once with a private "thinking…" (``say`` turns it into the answer): for handlers
+    that write to the store, which may take longer than the 3 seconds Discord waits for an answer."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
 
 
 async def defer(interaction: Interaction, private: bool, note: str = "") -> Reply:
@@ -99,9 +117,13 @@ async def defer(interaction: Interaction, private: bool, note: str = "") -> Repl
 
 async def say_publicly(interaction: Interaction, work: Awaitable[str]) -> None:
     """Post the text ``work`` returns for the whole channel. Until then an ephemeral "thinking…" stands
-    in (``work`` may take longer than Discord waits), so a refusal raised by ``work`` stays private."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    text = await work
+    in (``work`` may take longer than Discord waits), so a refusal raised by ``work`` stays private.
+
+    A follow-up sent while "thinking…" shows would take its place, private too; so the placeholder gets
+    the text first (what the member sees if the rest fails), then the public follow-up replaces it."""
+    await think(interaction)
+    text = fit(await work)
+    await interaction.edit_original_response(content=text)
     await interaction.followup.send(text, allowed_mentions=discord.AllowedMentions.none(), wait=True)
     await interaction.delete_original_response()
 

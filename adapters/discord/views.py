@@ -14,7 +14,15 @@ import discord
 from discord.ui import Button, DynamicItem, Select
 
 from adapters.common import BROKEN, NOT_YOURS, entered_text, forget_summary
-from adapters.discord.replies import PLATFORM, defer, ensure_channel_allowed, plain, requester_of, say
+from adapters.discord.replies import (
+    PLATFORM,
+    defer,
+    ensure_channel_allowed,
+    plain,
+    requester_of,
+    say,
+    think,
+)
 from bot.errors import UserFacingError
 from bot.jobs import Job
 from bot.privacy import ConsentRequired
@@ -28,6 +36,7 @@ log = logging.getLogger("figurebot.discord")
 JOB = r"(?P<job>[0-9a-f]{16})"  # see bot.store.repository.new_id
 GONE = "That figure is gone: it was deleted, or it expired."
 UNKNOWN_THEME = "I don't know that theme; pick one from the list."
+DELETED_ONLY_STORED = "Deleted the figure I kept; this message shows another one, so it stays."
 
 
 async def guarded(interaction: Interaction, action: Awaitable[None]) -> None:
@@ -56,24 +65,41 @@ async def _own_job(interaction: Interaction, job_id: str) -> Job:
 
 
 async def _reroll(interaction: Interaction, job_id: str, theme: str | None = None) -> None:
-    """Another figure from the same photo (with another theme if given), answered like ``/figure``."""
+    """Another figure from the same photo (with another theme if given), answered like ``/figure``. The same
+    press again moments later is a double tap, not a second request: acknowledged and ignored."""
     job = await _own_job(interaction, job_id)
     await ensure_channel_allowed(interaction)
-    spec = replace(job.spec, theme=theme) if theme else None
     message = interaction.message
+    action = f"theme:{theme}" if theme else "reroll"
+    press = (message.id if message else 0, action, job.id, interaction.user.id)
+    if interaction.client.presses.repeated(*press):
+        await interaction.response.defer()
+        return
+    spec = replace(job.spec, theme=theme) if theme else None
     reply = await defer(interaction, private=bool(message and message.flags.ephemeral))
     await interaction.client.engine.reroll(job.id, requester_of(interaction), spec, ref=reply.to_ref())
 
 
+def shows_job(message: discord.Message | None, job_id: str) -> bool:
+    """Whether ``message`` is the one with the job's figure (its file is named after the job)."""
+    return message is not None and any(
+        attachment.filename.startswith(f"figure-{job_id}.") for attachment in message.attachments
+    )
+
+
 async def _delete(interaction: Interaction, job_id: str) -> None:
-    """The stored figure and its job go first, then the message."""
+    """The stored figure and its job go first, then the message, if it is the one showing that figure."""
     await _own_job(interaction, job_id)
+    await interaction.response.defer()  # before the store's work, which may take a while
     await interaction.client.engine.delete_figure(job_id, requester_of(interaction))
-    await interaction.response.defer()
-    await interaction.delete_original_response()
+    if shows_job(interaction.message, job_id):
+        await interaction.delete_original_response()
+    else:
+        await say(interaction, DELETED_ONLY_STORED)
 
 
 async def _enter(interaction: Interaction, job_id: str) -> None:
+    await think(interaction)
     job = await _own_job(interaction, job_id)
     challenge, number = await interaction.client.challenges.enter(requester_of(interaction), job.id)
     await say(interaction, plain(entered_text(challenge, number)))
@@ -137,8 +163,9 @@ class AcceptPrivacyButton(DynamicItem[Button], template=r"fig:accept"):
 
     async def callback(self, interaction: Interaction) -> None:
         async def accept() -> None:
+            await interaction.response.defer()  # before the store's work, which may take a while
             await interaction.client.engine.accept_privacy(requester_of(interaction))
-            await interaction.response.edit_message(
+            await interaction.edit_original_response(
                 content="Thanks: the privacy notice is accepted. Run /figure again.", view=None
             )
 
@@ -163,8 +190,9 @@ class ConfirmForgetButton(DynamicItem[Button], template=r"fig:forget:(?P<user>[0
         async def forget() -> None:
             if self.user_id != interaction.user.id:
                 raise UserFacingError("This button deletes someone else's data; use /forget for your own.")
+            await interaction.response.defer()  # deleting everything may take a while
             counts = await interaction.client.engine.forget(requester_of(interaction))
-            await interaction.response.edit_message(content=forget_summary(counts), view=None)
+            await interaction.edit_original_response(content=forget_summary(counts), view=None)
 
         await guarded(interaction, forget())
 

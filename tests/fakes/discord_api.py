@@ -2,9 +2,10 @@
 
 REST lives under ``/api/v10``: the bot user, application info, the gateway URL, command sync (global and per
 guild), interaction callbacks (types 4 to 9), webhook follow-ups and ``@original`` edits, channel messages
-and DM channels. Attachments are served from ``/attachments/``. The gateway at ``/gateway`` speaks HELLO,
-IDENTIFY → READY, heartbeats → ACK, and dispatches events (interactions, and GUILD_CREATE with the
-server's roles). Every request is recorded; 429s and failures can be scripted::
+(posting, editing, deleting, reading the latest) and DM channels. Attachments are served from
+``/attachments/``. The gateway at ``/gateway`` speaks HELLO, IDENTIFY → READY, heartbeats → ACK, and
+dispatches events (interactions, and GUILD_CREATE with the server's roles). Every request is recorded;
+429s and failures can be scripted::
 
     async with FakeDiscord() as api:
         settings = ...(discord_api_base_url=api.api_url, discord_gateway_url=api.gateway_url)
@@ -16,7 +17,9 @@ server's roles). Every request is recorded; 429s and failures can be scripted::
 
 Pitfalls of the real client that the fake honours: JSON responses carry the content type exactly
 ``application/json`` (no charset), 429s carry a ``Via`` header and ``retry_after`` in the body, and every
-interaction carries ``attachment_size_limit``.
+interaction carries ``attachment_size_limit``. And Discord's rule for deferrals: the first follow-up sent
+while a deferred response still shows "thinking…" (not edited yet) becomes that response, flags and all (an
+ephemeral deferral makes it ephemeral), rather than a message of its own.
 """
 
 from __future__ import annotations
@@ -190,6 +193,7 @@ class FakeDiscord:
             ("GET", "/webhooks/{app}/{token}/messages/{message}", self._webhook_message),
             ("PATCH", "/webhooks/{app}/{token}/messages/{message}", self._webhook_message),
             ("DELETE", "/webhooks/{app}/{token}/messages/{message}", self._webhook_message),
+            ("GET", "/channels/{channel}/messages", self._channel_history),
             ("POST", "/channels/{channel}/messages", self._channel_message),
             ("PATCH", "/channels/{channel}/messages/{message}", self._channel_message_edit),
             ("DELETE", "/channels/{channel}/messages/{message}", self._channel_message_edit),
@@ -220,8 +224,9 @@ class FakeDiscord:
 
     # -- scripting -------------------------------------------------------------------------------------
 
-    def rate_limit(self, method: str, path: str, retry_after: float, times: int = 1) -> None:
-        """Answer the next ``times`` requests matching ``method`` and the ``path`` regex with a 429."""
+    def rate_limit(self, method: str, path: str, retry_after: float, times: int = 1, after: int = 0) -> None:
+        """Answer ``times`` requests matching ``method`` and the ``path`` regex with a 429, once ``after``
+        of them went through."""
         headers = {
             "Retry-After": str(max(1, round(retry_after))),
             "X-RateLimit-Limit": "5",
@@ -232,7 +237,7 @@ class FakeDiscord:
             "Via": "1.1 google",
         }
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
-        self._rules.append(_Rule(method, re.compile(path), 429, times, body, headers))
+        self._rules.append(_Rule(method, re.compile(path), 429, times, body, headers, after))
 
     def fail(
         self, method: str, path: str, status: int, times: int = 1, code: int = 0, after: int = 0
@@ -668,6 +673,10 @@ class FakeDiscord:
         if refused is not None:
             return refused
         sent: Sent = request[SENT]
+        original = self.original(self._interactions[token])
+        if original is not None and original["flags"] & LOADING:  # Discord's rule: it ends the deferral
+            data = {key: value for key, value in (sent.json or {}).items() if key != "flags"}
+            return _json(self.public(self._edit(original, data, sent.files)))
         channel_id = int(self._interactions[token]["channel_id"])
         message = self._message(channel_id, sent.json or {}, BOT, sent.files)
         message["_token"] = token
@@ -689,6 +698,19 @@ class FakeDiscord:
             sent: Sent = request[SENT]
             message = self._edit(message, sent.json or {}, sent.files)
         return _json(self.public(message))
+
+    async def _channel_history(self, request: web.Request) -> web.Response:
+        """The channel's latest messages, newest first (ephemeral ones are nobody's history)."""
+        channel = request.match_info["channel"]
+        limit = min(100, int(request.query.get("limit", "50")))
+        listed = [
+            self.public(message)
+            for message in reversed(self.messages.values())
+            if message["channel_id"] == channel
+            and not message.get("_deleted")
+            and not message["flags"] & EPHEMERAL
+        ]
+        return _json(listed[:limit])
 
     async def _channel_message(self, request: web.Request) -> web.Response:
         sent: Sent = request[SENT]
