@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from adapters.common import NOT_YOURS, entered_text, forget_summary
+from adapters.common import NOT_YOURS, RecentPresses, entered_text, forget_summary
 from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, requester_of
 from adapters.telegram.delivery import Delivery
 from adapters.telegram.drafts import EXPIRED, Draft
@@ -34,7 +33,6 @@ DELETED_ONLY_STORED = "Deleted from my storage. Telegram no longer lets me remov
 DELETED_NOT_REMOVED = "Deleted from my storage. I couldn't remove this message just now, though."
 STALE = "That button is not there any more; use the ones shown now."
 MAKES_A_JOB = (Action.REROLL, Action.RETHEME)
-REPEAT_WINDOW = 3.0  # seconds in which a second such press on the same figure is a double tap
 
 log = logging.getLogger("figurebot.telegram")
 
@@ -89,7 +87,7 @@ class Buttons:
             Action.KEEP: self._keep,
             Action.VOTE: self._vote,
         }
-        self._recent: dict[tuple[object, ...], float] = {}  # presses that made a job → when
+        self._recent = RecentPresses()  # presses that made a job
 
     @guarded
     async def on_press(self, update: Update, context: Context) -> None:
@@ -114,13 +112,9 @@ class Buttons:
         (the first tap's job is on its way; a second tap is not a second request)."""
         if press.action not in MAKES_A_JOB:
             return False
-        now = time.monotonic()
-        self._recent = {key: at for key, at in self._recent.items() if now - at < REPEAT_WINDOW}
-        key = (message.chat.id, message.message_id, press.action, press.target, presser.user_id)
-        if key in self._recent:
-            return True
-        self._recent[key] = now
-        return False
+        return self._recent.repeated(
+            message.chat.id, message.message_id, press.action, press.target, presser.user_id
+        )
 
     async def _own_job(self, job_id: str, presser: Requester) -> Job:
         job = await self.engine.store.job(job_id)
