@@ -32,10 +32,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import MAX_REQUEST_BYTES, LocalServer
 
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1_420_070_400_000
@@ -133,7 +134,7 @@ def _error(status: int, code: int, message: str) -> web.Response:
     return _json({"code": code, "message": message}, status)
 
 
-class FakeDiscord:
+class FakeDiscord(LocalServer):
     """Discord's REST API and gateway, as far as a slash-command bot uses them."""
 
     def __init__(self, *, heartbeat_ms: int = 41_250, size_limit: int = DEFAULT_SIZE_LIMIT) -> None:
@@ -156,29 +157,26 @@ class FakeDiscord:
         self._counter = 0
         self._sequence = 0
         self._live: web.WebSocketResponse | None = None
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        super().__init__()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        if self._runner is None:
-            raise RuntimeError("FakeDiscord is not running")
-        return f"http://127.0.0.1:{self._port}"
+        return self.origin
 
     @property
     def api_url(self) -> str:
         """The value for ``DISCORD_API_BASE_URL``."""
-        return self.base_url + API
+        return self.origin + API
 
     @property
     def gateway_url(self) -> str:
         """The value for ``DISCORD_GATEWAY_URL`` (also what ``GET /gateway/bot`` answers)."""
-        return f"ws://127.0.0.1:{self._port}/gateway"
+        return self.origin.replace("http://", "ws://") + "/gateway"
 
-    async def start(self) -> None:
-        app = web.Application(middlewares=[self._record], client_max_size=64 * 1024 * 1024)
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self._record], client_max_size=MAX_REQUEST_BYTES)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/attachments/{id}/{filename}", self._download)
         routes = [
@@ -202,25 +200,12 @@ class FakeDiscord:
         for method, path, handler in routes:
             app.router.add_route(method, API + path, handler)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
+        return app
 
     async def close(self) -> None:
         if self._live is not None:
             await self._live.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
+        await super().close()
 
     # -- scripting -------------------------------------------------------------------------------------
 

@@ -23,11 +23,12 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from aiohttp import BodyPartReader, web
 from PIL import Image, ImageDraw, ImageFilter
+
+from tests.fakes.server import MAX_REQUEST_BYTES, LocalServer
 
 Endpoint = Literal["edits", "moderations"]
 
@@ -190,7 +191,7 @@ class _Drop:
 _Action = _Failure | _Hang | _Drop
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalServer):
     """A local fake of OpenAI's image-edit and moderation endpoints: ``async with FakeOpenAI() as api``.
 
     Scripted behaviour (``fail_next``, ``block_next``, ``hang_next``, ``drop_next``) is queued per endpoint
@@ -218,41 +219,24 @@ class FakeOpenAI:
         self.last_authorization: str | None = None
         self._script: dict[Endpoint, deque[_Action]] = {"edits": deque(), "moderations": deque()}
         self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        super().__init__()
 
     @property
     def base_url(self) -> str:
         """The ``base_url`` to give ``openai.AsyncOpenAI``."""
-        if self._runner is None:
-            raise RuntimeError("FakeOpenAI is not running")
-        return f"http://127.0.0.1:{self._port}/v1"
+        return f"{self.origin}/v1"
 
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_post("/v1/images/edits", self._edits)
         app.router.add_post("/v1/moderations", self._moderations)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
+        return app
 
     async def close(self) -> None:
         """Stop listening; requests still hanging are released first."""
         self._closing.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
+        await super().close()
 
     # -- scripting -------------------------------------------------------------------------------------
 

@@ -30,12 +30,13 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from PIL import Image
+
+from tests.fakes.server import MAX_REQUEST_BYTES, LocalServer
 
 TOKEN = "123456789:AAFakeTokenOfTheFakeBotApiForTests_0123"
 BOT_ID = 123456789
@@ -120,7 +121,7 @@ def _value(key: str, value: str) -> Any:
     return value
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     """The Bot API of one bot, with users and chats made up by the test."""
 
     def __init__(self, username: str = BOT_USERNAME) -> None:
@@ -144,29 +145,25 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        super().__init__()
 
     # Running
 
     @property
     def base_url(self) -> str:
         """``TELEGRAM_API_BASE_URL`` for the bot (the token is appended)."""
-        return f"http://127.0.0.1:{self._port}/bot"
+        return f"{self.origin}/bot"
 
     @property
     def file_base_url(self) -> str:
         """``TELEGRAM_FILE_BASE_URL`` for the bot."""
-        return f"http://127.0.0.1:{self._port}/file/bot"
+        return f"{self.origin}/file/bot"
 
-    async def start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_post("/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
+        return app
 
     async def close(self) -> None:
         self._closing = True
@@ -174,18 +171,7 @@ class FakeTelegram:
             self._changed.notify_all()
         for push in list(self._tasks):
             push.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
+        await super().close()
 
     # Scripting the service
 
