@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from adapters.common import NOT_YOURS
-from adapters.discord.announcements import Post, results_text
+from adapters.common import NOT_YOURS, results_text
+from adapters.discord.announcements import Post
 from bot.boxart.shelf import SIZE
-from bot.challenges import Challenge, Entry, Phase, Placing
+from bot.challenges import Entry, Placing
 from bot.jobs import Status
 from bot.spec import make_spec
 from tests import test_discord
@@ -523,28 +523,12 @@ async def test_ballots_that_went_out_before_a_restart_are_not_posted_again(
 
 
 def test_results_with_many_tied_winners_fit_in_one_message() -> None:
-    challenge = Challenge(
-        id="a" * 16,
-        platform="discord",
-        chat_id=str(CHANNEL_ID),
-        guild_id=None,
-        theme="x" * 40,
-        created_by=None,
-        phase=Phase.CLOSED,
-        submit_until=0.0,
-        vote_for=0.0,
-        vote_until=None,
-        entries_per_user=1,
-        votes_per_voter=1,
-        created_at=0.0,
-        closed_at=0.0,
-    )
     users = [str(10**19 + number) for number in range(1, 46)]
     results = tuple(  # a ring of single votes: all 45 tie for first place
         Placing(1, Entry(f"e{number}", user, f"j{number}", number, "png"), 1)
         for number, user in enumerate(users, start=1)
     )
-    text = results_text(challenge, results)
+    text = results_text(f"**{'x' * 40}**", results, lambda user: f"<@{user}>")
     assert len(text) <= 2000
     assert text.endswith(
         f"🏆 Congratulations, {', '.join(f'<@{user}>' for user in users[:10])}, …and 35 more!"

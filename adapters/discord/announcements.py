@@ -19,12 +19,12 @@ import discord
 from discord.ui import Button, DynamicItem
 from PIL import Image
 
-from adapters.common import each
+from adapters.common import each, results_text
 from adapters.discord.challenges import when
 from adapters.discord.delivery import NotConnected
 from adapters.discord.replies import fit, plain, requester_of, say, think
 from adapters.discord.views import guarded
-from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry, Placing
+from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry
 from bot.output import small_jpeg
 from bot.themes import find_theme
 
@@ -36,11 +36,8 @@ log = logging.getLogger("figurebot.discord")
 
 ENTRIES_PER_POST = 10  # Discord's limit of embeds, and of files, in one message
 ENTRY_SIDE = 768  # entries are shown as JPEGs this size, so ten fit in one upload
-SHOWN_PLACES = 20  # result lines, so the message stays under Discord's 2000 characters
-SHOWN_WINNERS = 10  # winners named in the congratulations
 HISTORY = 100  # recent channel messages read for the ballots already posted (one request)
 GIVEN_UP = (400, 403, 404)  # refused for good: a bad message, a channel closed to the bot or gone
-MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 CHALLENGE = r"(?P<challenge>[0-9a-f]{16})"  # see bot.store.repository.new_id
 
 
@@ -150,31 +147,6 @@ def voting_text(challenge: Challenge) -> str:
     )
 
 
-def results_text(challenge: Challenge, results: tuple[Placing, ...]) -> str:
-    """The places with their votes (ties share a place), and the winners named."""
-    theme = plain(challenge.theme_name)
-    if not results:
-        return f"🏁 The **{theme}** challenge closed without entries, so there is no winner this time."
-    if not any(placing.votes for placing in results):
-        return (
-            f"🏁 The **{theme}** challenge closed with {each(len(results), 'entry')} but no votes, so there "
-            "is no winner this time."
-        )
-    places = [placing.place for placing in results]
-    lines = [f"🏁 The **{theme}** challenge is over! The results:"]
-    for placing in results[:SHOWN_PLACES]:
-        rank = MEDALS.get(placing.place, f"{placing.place}.")
-        tie = " (tie)" if places.count(placing.place) > 1 else ""
-        lines.append(f"{rank} {maker(placing.entry)}: {each(placing.votes, 'vote')}{tie}")
-    if len(results) > SHOWN_PLACES:
-        lines.append(f"…and {each(len(results) - SHOWN_PLACES, 'entry')} more.")
-    winners = [f"<@{placing.entry.user_id}>" for placing in results if placing.place == 1]
-    if len(winners) > SHOWN_WINNERS:
-        winners[SHOWN_WINNERS:] = [f"…and {len(winners) - SHOWN_WINNERS} more"]
-    lines.append(f"🏆 Congratulations, {', '.join(winners)}!")
-    return "\n".join(lines)
-
-
 def custom_ids(message: discord.Message) -> list[str]:
     """The custom ids of the buttons and menus under ``message``."""
     return [
@@ -185,13 +157,10 @@ def custom_ids(message: discord.Message) -> list[str]:
     ]
 
 
-def maker(entry: Entry) -> str:
-    return f"Entry {entry.number} by <@{entry.user_id}>"
-
-
 def results_post(event: ChallengeEvent) -> Post:
     """The results, with the shelf picture when someone won."""
-    text = results_text(event.challenge, event.results)
+    theme = f"**{plain(event.challenge.theme_name)}**"
+    text = results_text(theme, event.results, lambda user_id: f"<@{user_id}>")
     won = any(placing.votes for placing in event.results)
     return Post(text, (("winners.png", event.shelf),) if won and event.shelf else ())
 

@@ -18,12 +18,12 @@ from PIL import Image
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from adapters.common import each, time_left
+from adapters.common import SHOWN_PLACES, each, results_text, time_left
 from adapters.telegram.challenges import member_names
 from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource
 from adapters.telegram.keyboards import ballot_keyboard
 from adapters.telegram.pacing import Pacer
-from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Placing
+from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind
 from bot.logs import log_event
 from bot.output import small_jpeg
 
@@ -32,8 +32,6 @@ log = logging.getLogger("figurebot.telegram")
 ALBUM_SIZE = 10  # Telegram's most photos in one album
 BALLOT_SIZE = 100  # Telegram's most buttons under one message
 ENTRY_SIDE = 1280  # Telegram shows photos no larger
-SHOWN_PLACES = 20
-MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 Post = Callable[[], Awaitable[object]]  # one request that puts one message (or album) in the group
 
@@ -56,31 +54,6 @@ def voting_text(challenge: Challenge, left: float, missing: list[int]) -> str:
     if missing:
         text += f" No picture is left of entry {', '.join(map(str, missing))}."
     return text
-
-
-def results_text(challenge: Challenge, results: tuple[Placing, ...], names: dict[str, str]) -> str:
-    """The places with their votes (ties share a place), and the winners named."""
-    theme = challenge.theme_name
-    if not results:
-        return f"🏁 The {theme} challenge closed without entries, so there is no winner this time."
-    if not any(placing.votes for placing in results):
-        return (
-            f"🏁 The {theme} challenge closed with {each(len(results), 'entry')} but no votes, so there "
-            "is no winner this time."
-        )
-    places = [placing.place for placing in results]
-    lines = [f"🏁 The {theme} challenge is over! The results:"]
-    shown = results[:SHOWN_PLACES]
-    for placing in shown:
-        rank = MEDALS.get(placing.place, f"{placing.place}.")
-        tie = " (tie)" if places.count(placing.place) > 1 else ""
-        maker = names[placing.entry.user_id]
-        lines.append(f"{rank} Entry {placing.entry.number} by {maker}: {each(placing.votes, 'vote')}{tie}")
-    if len(results) > SHOWN_PLACES:
-        lines.append(f"…and {each(len(results) - SHOWN_PLACES, 'entry')} more.")
-    winners = ", ".join(names[placing.entry.user_id] for placing in shown if placing.place == 1)
-    lines.append(f"🏆 Congratulations, {winners}!")
-    return "\n".join(lines)
 
 
 class Announcer:
@@ -157,7 +130,7 @@ class Announcer:
         won = any(placing.votes for placing in event.results)
         shown = event.results[:SHOWN_PLACES] if won else ()
         names = await member_names(bot, chat, [placing.entry.user_id for placing in shown])
-        text = results_text(event.challenge, event.results, names)
+        text = results_text(event.challenge.theme_name, event.results, names.__getitem__)
         posts: list[Post] = [lambda: bot.send_message(chat, text)]
         shelf = event.shelf
         if won and shelf:
