@@ -42,3 +42,12 @@ def small_jpeg(image: Image.Image, side: int) -> bytes:
     buffer = io.BytesIO()
     small.save(buffer, "JPEG", quality=80)
     return buffer.getvalue()
+
+
+def small_jpeg_of(data: bytes, side: int) -> bytes | None:
+    """Encoded figure ``data`` as a small JPEG (see ``small_jpeg``); ``None`` if it cannot be read."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return small_jpeg(image, side)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ui import Button, DynamicItem
-from PIL import Image
 
 from adapters.common import each, results_text
 from adapters.discord.challenges import when
@@ -25,7 +24,7 @@ from adapters.discord.delivery import NotConnected
 from adapters.discord.replies import fit, plain, requester_of, say, think
 from adapters.discord.views import guarded
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry
-from bot.output import small_jpeg
+from bot.output import small_jpeg_of
 from bot.themes import find_theme
 
 if TYPE_CHECKING:
@@ -103,15 +102,6 @@ def vote_view(challenge: Challenge, entries: tuple[Entry, ...]) -> discord.ui.Vi
     return view
 
 
-def entry_picture(data: bytes) -> bytes | None:
-    """An entry's figure as a JPEG small enough to show ten at once; ``None`` if it cannot be read."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return small_jpeg(image, ENTRY_SIDE)
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
-
-
 async def ballots(event: ChallengeEvent) -> list[Post]:
     """The entries, without their makers' names, ten to a message with a vote button each."""
     challenge = event.challenge
@@ -123,7 +113,7 @@ async def ballots(event: ChallengeEvent) -> list[Post]:
         pictures, embeds = [], []
         for entry in chunk:
             embed = discord.Embed(title=f"Entry {entry.number}", colour=colour)
-            picture = await asyncio.to_thread(entry_picture, event.images.get(entry.id) or b"")
+            picture = await asyncio.to_thread(small_jpeg_of, event.images.get(entry.id) or b"", ENTRY_SIDE)
             if picture is None:
                 embed.description = "Its picture is no longer available."
             else:

@@ -10,11 +10,9 @@ rest of the announcement is given up."""
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from collections.abc import Awaitable, Callable
 
-from PIL import Image
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
@@ -25,7 +23,7 @@ from adapters.telegram.keyboards import ballot_keyboard
 from adapters.telegram.pacing import Pacer
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind
 from bot.logs import log_event
-from bot.output import small_jpeg
+from bot.output import small_jpeg_of
 
 log = logging.getLogger("figurebot.telegram")
 
@@ -34,15 +32,6 @@ BALLOT_SIZE = 100  # Telegram's most buttons under one message
 ENTRY_SIDE = 1280  # Telegram shows photos no larger
 
 Post = Callable[[], Awaitable[object]]  # one request that puts one message (or album) in the group
-
-
-def entry_picture(data: bytes) -> bytes | None:
-    """An entry's figure as a JPEG for an album; ``None`` if it cannot be read."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return small_jpeg(image, ENTRY_SIDE)
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
 
 
 def voting_text(challenge: Challenge, left: float, missing: list[int]) -> str:
@@ -107,7 +96,7 @@ class Announcer:
         """The entries as albums, "Entry 3" under each and no names; then the vote buttons."""
         pictures, missing = [], []
         for entry in event.entries:
-            picture = await asyncio.to_thread(entry_picture, event.images.get(entry.id) or b"")
+            picture = await asyncio.to_thread(small_jpeg_of, event.images.get(entry.id) or b"", ENTRY_SIDE)
             if picture is None:
                 missing.append(entry.number)
             else:
