@@ -9,13 +9,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 
 from bot.config import Settings
 from bot.jobs import Status
 from bot.privacy import Vault, load_key
 from bot.store.repository import Store, WrongKey
-from bot.store.tables import metadata
+from bot.store.tables import metadata, user_settings
 from tests.engine_kit import (
     Clock,
     eventually,
@@ -177,7 +177,8 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
         for user in ("leaving", "leaving", "staying"):
             await r.engine.submit(r.requester(user), photo(), spec(user))
         await r.engine.accept_privacy(r.requester("leaving"))
-        await r.store.set_user_setting("console", "leaving", "theme", "pirate")
+        setting = {"platform": "console", "user_id": "leaving", "key": "theme", "value": "pirate"}
+        await r.store.execute(insert(user_settings).values(**setting))
         for _ in range(3):
             await r.said_until(lambda line: "done →" in line)
         counts = await r.engine.forget(r.requester("leaving"))
@@ -192,7 +193,7 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
             "challenge_results": 0,
         }
         assert await r.store.latest_job("console", "leaving") is None
-        assert await r.store.user_setting("console", "leaving", "theme") is None
+        assert await r.store.rows(select(user_settings)) == []
         assert await r.store.consent_version("console", "leaving") is None
         kept = await r.store.latest_job("console", "staying")
         assert kept is not None and await r.store.figure(kept.figure_id) is not None

@@ -31,7 +31,6 @@ from bot.store.tables import (
     photos,
     spend,
     usage,
-    user_settings,
 )
 
 KEY_CHECK = b"figurebot store key check"
@@ -528,19 +527,6 @@ class Store:
             await connection.execute(
                 insert(consents).values(platform=platform, user_id=user_id, version=version, accepted_at=now)
             )
-
-    async def set_user_setting(self, platform: str, user_id: str, key: str, value: str) -> None:
-        async with self.transaction() as connection:
-            where = and_(_owner(user_settings, platform, user_id), user_settings.c.key == key)
-            await connection.execute(delete(user_settings).where(where))
-            await connection.execute(
-                insert(user_settings).values(platform=platform, user_id=user_id, key=key, value=value)
-            )
-
-    async def user_setting(self, platform: str, user_id: str, key: str) -> str | None:
-        where = and_(_owner(user_settings, platform, user_id), user_settings.c.key == key)
-        rows = await self.rows(select(user_settings.c.value).where(where))
-        return rows[0].value if rows else None
 
     # Privacy
 
