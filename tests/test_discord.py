@@ -749,6 +749,12 @@ async def test_figure_settings_are_for_admins_and_channels_are_honoured(
         bad = await private_answer(bot, api.slash("figure-settings", ALICE, photo_retention="soon", **admin))
         assert bad.startswith("I can't read 'soon' as a time")
 
+        in_thread = await bot.figure(channel_id=720_000_000_000_000_077, thread_of=other)
+        await bot.result(in_thread)  # a thread is open where its channel is
+        elsewhere = await bot.figure(channel_id=720_000_000_000_000_078, thread_of=CHANNEL_ID)
+        message = await api.wait_original(elsewhere, lambda message: message["content"] != "")
+        assert message["content"] == f"I make figures only in <#{other}> on this server."
+
         changes = {"channels": "all", "daily_quota": "5", "photo_retention": "30m", "local_only": True}
         saved = await private_answer(bot, api.slash("figure-settings", ALICE, **changes, **admin))
         assert "• makes figures in: everywhere" in saved

@@ -131,6 +131,8 @@ async def say_publicly(interaction: Interaction, work: Awaitable[str]) -> None:
 async def ensure_channel_allowed(interaction: Interaction) -> None:
     """Refuse a figure in a channel the server's admins did not open to the bot."""
     settings = await interaction.client.engine.chat_settings(requester_of(interaction))
-    if settings.channels and str(interaction.channel_id) not in settings.channels:
+    parent = getattr(interaction.channel, "parent_id", None)  # a thread is open where its channel is
+    here = {str(interaction.channel_id), str(parent)} if parent else {str(interaction.channel_id)}
+    if settings.channels and not here & set(settings.channels):
         places = ", ".join(f"<#{channel}>" for channel in settings.channels)
         raise UserFacingError(f"I make figures only in {places} on this server.")

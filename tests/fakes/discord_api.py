@@ -272,10 +272,12 @@ class FakeDiscord(LocalServer):
         roles: tuple[int, ...] = (),
         size_limit: int | None = None,
         created: float | None = None,
+        thread_of: int | None = None,
         **options: Any,
     ) -> dict[str, Any]:
-        """A slash command interaction (``"group sub"`` for a subcommand) by a member holding ``roles``;
-        attachment options are given as ``attachment()`` payloads."""
+        """A slash command interaction (``"group sub"`` for a subcommand) by a member holding ``roles``,
+        in ``channel_id`` (a thread of channel ``thread_of`` when given); attachment options are given as
+        ``attachment()`` payloads."""
         name, _, subcommand = command.partition(" ")
         data = self._command_data(name, 1, guild_id)
         listed, resolved = self._options(options)
@@ -285,6 +287,8 @@ class FakeDiscord(LocalServer):
         interaction = self._interaction(2, data, user, guild_id, channel_id, permissions, size_limit, created)
         if "member" in interaction:
             interaction["member"]["roles"] = [str(role) for role in roles]
+        if thread_of is not None:
+            interaction["channel"] = _thread(channel_id, thread_of, guild_id or GUILD_ID)
         return interaction
 
     def autocomplete(
@@ -836,3 +840,25 @@ class FakeDiscord(LocalServer):
         }
         await socket.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": ready}))
         self._live = socket
+
+
+def _thread(thread_id: int, parent_id: int, guild_id: int) -> dict[str, Any]:
+    """A public thread's channel object, as interactions carry it."""
+    return {
+        "id": str(thread_id),
+        "type": 11,
+        "guild_id": str(guild_id),
+        "parent_id": str(parent_id),
+        "owner_id": str(BOT.id),
+        "name": "a thread",
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "message_count": 0,
+        "member_count": 1,
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": _now_iso(),
+            "locked": False,
+        },
+    }
