@@ -393,6 +393,13 @@ class ChallengeService:
         rows = await self.records.leaderboard(requester.platform, requester.chat_id)
         return [Standing(row.user_id, int(row.points), int(row.wins)) for row in rows]
 
+    async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> int:
+        """The chat got a new id (a Telegram group became a supergroup): its challenges and leaderboard
+        follow it; how many challenges moved."""
+        moved = await self.records.move_chat(platform, old_chat_id, new_chat_id)
+        log_event(log, "challenge.chat_moved", platform=platform, challenges=moved)
+        return moved
+
     # Phases
 
     async def _reload(self, challenge: Challenge) -> Challenge:
@@ -445,6 +452,7 @@ class ChallengeService:
             row = await self.records.get(challenge.id)
             if row is None or row.announced == row.phase or row.phase != challenge.phase:
                 return challenge
+            challenge = Challenge.from_row(row)  # as stored now: its chat may have moved meanwhile
             try:
                 await announcer(await self._event(challenge))
             except Exception as error:

@@ -370,3 +370,18 @@ async def test_entering_when_every_fitting_figure_is_entered_says_so(tmp_path: P
         await game.service.enter(game.member("ann"))
         with pytest.raises(UserFacingError, match=r"are all entered already\. Make another one"):
             await game.service.enter(game.member("ann"))
+
+
+async def test_a_chat_that_gets_a_new_id_keeps_its_challenge_and_leaderboard(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        challenge = await game.service.begin(game.member("admin"), "Space Week", "1h", "1h", is_admin=True)
+        for user in ("ann", "bob"):
+            await game.figure(user)
+            await game.service.enter(game.member(user))
+        await game.later(HOUR)
+        await game.service.vote(game.member("cy"), challenge.id, 1)
+        await game.later(HOUR)
+        assert await game.service.move_chat("console", "party", "supergroup") == 1
+        moved = game.member("x", "supergroup")
+        assert [s.user_id for s in await game.service.leaderboard(moved)] == ["ann"]
+        assert await game.service.leaderboard(game.member("x")) == []

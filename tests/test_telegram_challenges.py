@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from adapters.common import NOT_YOURS
 from bot.boxart.shelf import SIZE
 from bot.jobs import Requester
 from bot.spec import make_spec
+from bot.store.tables import challenge_results, challenges
 from tests.engine_kit import Clock, eventually, photo, wait_until
 from tests.fakes.telegram_api import BOT_USERNAME, Call, FakeTelegram
 from tests.test_telegram import ANONYMOUS_ADMIN, PHOTO, Bot, answer, button, next_figure, running_bot
@@ -299,7 +301,9 @@ async def test_an_announcement_telegram_refused_is_retried_and_posted_once(tmp_p
         assert len([text for text in api.texts(CHAT) if "Voting is open" in text]) == 1
 
 
-async def test_a_refused_album_leaves_the_ballot_and_a_moved_group_is_not_tried_again(tmp_path: Path) -> None:
+async def test_a_refused_album_leaves_the_ballot_and_a_moved_group_keeps_its_challenge(
+    tmp_path: Path,
+) -> None:
     clock = Clock()
     async with FakeTelegram() as api, running_bot(tmp_path, api, clock=clock) as bot:
         api.make_admin(GROUP, ANN)
@@ -313,11 +317,18 @@ async def test_a_refused_album_leaves_the_ballot_and_a_moved_group_is_not_tried_
         await ballot(api)
         await bot.challenges.tick()
         assert [call.ok for call in api.calls if call.method == "sendMediaGroup"] == [False]
-        # The group became a supergroup: the challenge stays with the old id, its announcements go nowhere.
+        # The group became a supergroup: the challenge and its announcements follow it to the new id.
         api.fail_next("sendMessage", migrate_to=-1009999)
+        api.chats[-1009999] = {**FakeTelegram.group(-1009999), "type": "supergroup"}
         api.send_text(ANONYMOUS_ADMIN, "/challenge advance", chat=GROUP, sender_chat=GROUP)
         await eventually(lambda: any(not call.ok for call in api.calls if call.method == "sendMessage"))
         await bot.challenges.tick()
         await bot.challenges.tick()
         results = [call for call in api.calls if call.params.get("text", "").startswith("🏁")]
-        assert [call.ok for call in results] == [False]
+        assert [(call.ok, call.chat_id) for call in results] == [(False, GROUP["id"]), (True, -1009999)]
+        rows = await bot.store.rows(
+            select(challenges.c.chat_id, challenge_results.c.chat_id).join_from(
+                challenges, challenge_results, challenges.c.id == challenge_results.c.challenge_id
+            )
+        )
+        assert {tuple(row) for row in rows} == {("-1009999", "-1009999")}

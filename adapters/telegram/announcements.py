@@ -18,10 +18,11 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from adapters.common import SHOWN_PLACES, each, results_text, time_left
 from adapters.telegram.challenges import member_names
+from adapters.telegram.chat import PLATFORM
 from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource
 from adapters.telegram.keyboards import ballot_keyboard
 from adapters.telegram.pacing import Pacer
-from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind
+from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, ChallengeService
 from bot.logs import log_event
 from bot.output import small_jpeg_of
 
@@ -46,12 +47,12 @@ def voting_text(challenge: Challenge, left: float, missing: list[int]) -> str:
 
 
 class Announcer:
-    """The challenges' announcer for Telegram groups; ``clock`` is the challenges' own."""
+    """The challenges' announcer for Telegram groups."""
 
-    def __init__(self, bot: BotSource, pacer: Pacer, clock: Callable[[], float]) -> None:
+    def __init__(self, bot: BotSource, pacer: Pacer, challenges: ChallengeService) -> None:
         self.bot = bot
         self.pacer = pacer
-        self.clock = clock
+        self.challenges = challenges
         # One at a time: the core may hand one announcement over twice at once (a command that moved the
         # challenge on, and the deadline check seeing it not announced yet).
         self._lock = asyncio.Lock()
@@ -73,9 +74,11 @@ class Announcer:
                     except BadRequest as error:  # this post only: the others may still go
                         log_event(log, "telegram.post_refused", logging.WARNING, error=error.message)
                     self._posted[key] = self._posted.get(key, 0) + 1
-            except (Forbidden, ChatMigrated) as error:
-                # The bot left the group, or the group moved (its challenge stays with the old id): trying
-                # every minute would not help.
+            except ChatMigrated as error:  # the group became a supergroup: the challenge follows it there
+                await self.challenges.move_chat(PLATFORM, str(chat), str(error.new_chat_id))
+                self._posted.pop(key, None)
+                raise  # the core tries again, with the new id
+            except Forbidden as error:  # the bot left the group: trying every minute would not help
                 log_event(log, "telegram.undeliverable", logging.WARNING, error=error.message)
             self._posted.pop(key, None)
             self._done.add(key)
@@ -106,7 +109,7 @@ class Announcer:
             for start in range(0, len(pictures), ALBUM_SIZE)
         ]
         challenge = event.challenge
-        left = (challenge.deadline or 0.0) - self.clock()
+        left = (challenge.deadline or 0.0) - self.challenges.clock()
         numbers = [entry.number for entry in event.entries]
         for start in range(0, len(numbers), BALLOT_SIZE):
             text = voting_text(challenge, left, missing) if start == 0 else "More entries to vote for:"

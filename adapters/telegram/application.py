@@ -121,7 +121,7 @@ class TelegramAdapter:
         self._ready = asyncio.Lock()
         self._stopped = False
         engine.subscribe(PLATFORM, self.delivery.on_event)
-        challenges.subscribe(PLATFORM, Announcer(self.bot, self.pacer, challenges.clock))
+        challenges.subscribe(PLATFORM, Announcer(self.bot, self.pacer, challenges))
 
     async def bot(self) -> Bot:
         """The bot, initialized on first use: the engine may deliver figures before ``serve`` runs."""

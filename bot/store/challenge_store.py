@@ -61,6 +61,21 @@ class ChallengeStore:
         )
         return await self.store.rows(query.order_by(challenges.c.created_at))
 
+    async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> int:
+        """Give a chat's challenges and results its new id; how many challenges moved."""
+        async with self.store.transaction() as connection:
+            moved = await connection.execute(
+                update(challenges)
+                .where(challenges.c.platform == platform, challenges.c.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+            )
+            await connection.execute(
+                update(challenge_results)
+                .where(challenge_results.c.platform == platform, challenge_results.c.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+            )
+        return moved.rowcount
+
     # Entries
 
     async def add_entry(
