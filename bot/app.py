@@ -42,9 +42,9 @@ class PlatformAdapter(Protocol):
 AdapterFactory = Callable[[JobEngine, ChallengeService], PlatformAdapter]
 
 
-def platform_adapters(settings: Settings) -> list[AdapterFactory]:
-    """Factories of the chat platforms whose token is configured (imported only when used)."""
-    factories: list[AdapterFactory] = []
+def platform_adapters(settings: Settings) -> dict[str, AdapterFactory]:
+    """Factories of the chat platforms whose token is configured, by name (imported only when used)."""
+    factories: dict[str, AdapterFactory] = {}
     if settings.telegram_bot_token is not None:
 
         def telegram(engine: JobEngine, challenges: ChallengeService) -> PlatformAdapter:
@@ -52,7 +52,7 @@ def platform_adapters(settings: Settings) -> list[AdapterFactory]:
 
             return TelegramAdapter(engine, settings, challenges)
 
-        factories.append(telegram)
+        factories["telegram"] = telegram
     if settings.discord_token is not None:
 
         def discord(engine: JobEngine, challenges: ChallengeService) -> PlatformAdapter:
@@ -60,7 +60,7 @@ def platform_adapters(settings: Settings) -> list[AdapterFactory]:
 
             return DiscordAdapter(engine, settings, challenges)
 
-        factories.append(discord)
+        factories["discord"] = discord
     return factories
 
 
@@ -93,8 +93,32 @@ async def running_engine(settings: Settings) -> AsyncIterator[JobEngine]:
         await store.close()
 
 
-async def serve_until_signal(main: Callable[[], Awaitable[None]]) -> None:
-    """Run ``main`` until it returns or SIGINT/SIGTERM arrives, whichever is first."""
+class PlatformsFailed(Exception):
+    """Every chat platform stopped with an error (each was logged)."""
+
+
+async def serve_platforms(adapters: dict[str, PlatformAdapter]) -> None:
+    """Serve every platform at once; one that fails is logged (secrets redacted) and the others go on.
+    Raises ``PlatformsFailed`` once all of them have failed."""
+
+    async def supervised(name: str, adapter: PlatformAdapter) -> bool:
+        try:
+            await adapter.serve()
+        except Exception:
+            log.exception("%s stopped with an error; the other platforms go on", name)
+            return False
+        return True
+
+    results = await asyncio.gather(*(supervised(name, adapter) for name, adapter in adapters.items()))
+    if not any(results):
+        raise PlatformsFailed
+
+
+async def serve_until_signal(
+    main: Callable[[], Awaitable[None]], before_stop: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Run ``main`` until it returns or SIGINT/SIGTERM arrives, whichever is first. On a signal,
+    ``before_stop`` runs first (e.g. letting running figures finish and reach their chats)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -104,6 +128,8 @@ async def serve_until_signal(main: Callable[[], Awaitable[None]]) -> None:
     await asyncio.wait([work, waiter], return_when=asyncio.FIRST_COMPLETED)
     if stop.is_set():
         log_event(log, "shutdown", reason="signal")
+        if before_stop is not None and not work.done():
+            await before_stop()
         work.cancel()
     waiter.cancel()
     await asyncio.gather(work, waiter, return_exceptions=True)

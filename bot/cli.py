@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from bot.intake import Photo
     from bot.spec import FigureSpec
 
-EXIT_OK, EXIT_USAGE, EXIT_REFUSED = 0, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 SUFFIX_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
@@ -170,7 +171,13 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import platform_adapters, running_engine, serve_until_signal
+    from bot.app import (
+        PlatformsFailed,
+        platform_adapters,
+        running_engine,
+        serve_platforms,
+        serve_until_signal,
+    )
     from bot.config import get_settings
 
     settings = get_settings()
@@ -190,19 +197,27 @@ def _run(args: argparse.Namespace) -> int:
 
         async with running_engine(settings) as engine:
             challenges = ChallengeService(engine)
-            adapters = [factory(engine, challenges) for factory in factories]
+            adapters = {name: factory(engine, challenges) for name, factory in factories.items()}
             await engine.start()
             await challenges.start()
 
-            async def serve_all() -> None:
-                await asyncio.gather(*(adapter.serve() for adapter in adapters))
+            async def finish_work() -> None:  # while the platforms are still there to hear of it
+                await challenges.stop()
+                await engine.stop()
 
             try:
-                await serve_until_signal(serve_all)
+                await serve_until_signal(lambda: serve_platforms(adapters), finish_work)
             finally:
                 await challenges.stop()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except PlatformsFailed:
+        print("figurebot run: every chat platform stopped with an error; see the log above.", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception:  # logged through the redacting formatter, never printed raw
+        logging.getLogger("figurebot").exception("figurebot run stopped")
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -196,3 +196,42 @@ async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(tmp_path: Path) 
                 await process.wait()
         assert process.returncode == 0, errors.decode()
         assert TOKEN not in errors.decode()
+
+
+async def test_run_keeps_serving_telegram_when_discord_cannot_start(tmp_path: Path) -> None:
+    """One platform failing is logged (tokens redacted) and leaves the other serving; SIGTERM exits 0."""
+    import asyncio
+    import socket
+
+    from tests.fakes.telegram_api import TOKEN, FakeTelegram
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/api/v10"
+    discord_token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+    async with FakeTelegram() as api:
+        env = environment(
+            tmp_path / "data",
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=api.base_url,
+            TELEGRAM_FILE_BASE_URL=api.file_base_url,
+            DISCORD_TOKEN=discord_token,
+            DISCORD_API_BASE_URL=nowhere,
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            await api.wait_for(lambda call: call.method == "setMyCommands", timeout=60)
+            api.send_photo(api.user(1001, "Ann"), PERSON.read_bytes(), caption="Eileen | astronaut")
+            await api.wait_for(lambda call: call.method == "sendPhoto", timeout=60)
+            process.send_signal(signal.SIGTERM)
+            _, errors = await asyncio.wait_for(process.communicate(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        said = errors.decode()
+        assert process.returncode == 0, said
+        assert "discord stopped with an error" in said
+        assert TOKEN not in said and discord_token not in said
