@@ -618,6 +618,21 @@ async def test_a_generator_that_needs_consent_shows_the_notice_and_accept_goes_o
         api.send_photo(ann, PHOTO, caption="Again")
         assert (await next_figure(api, 1001, after=1)).params["caption"] == "Again (Superhero)"
         assert bot.generator.painted == ["Alex", "Again"]
+        # A notice whose photo is gone (here: dropped with /cancel) still records the consent.
+        bob = api.user(1002, "Bob")
+        api.send_photo(bob, PHOTO, caption="Bob")
+        notice = await api.wait_for(
+            lambda c: (
+                c.method == "editMessageText" and c.chat_id == 1002 and "Privacy notice" in c.params["text"]
+            )
+        )
+        api.send_text(bob, "/cancel")
+        await api.wait_for_text(1002, "I dropped the photo")
+        late = api.press(bob, notice.result, button(notice, "Accept"))
+        assert (await answer(api, late)).params["text"] == (
+            "Thanks: the privacy notice is accepted. The photo it was asked for has expired: send it again."
+        )
+        assert await bot.engine.store.consent_version("telegram", "1002") == 1
 
 
 async def test_commands_answer_in_one_message(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ GONE = "That figure is no longer stored: it expired or was deleted."
 UNKNOWN_THEME = "I don't know that theme; pick one of the buttons."
 ONLY_ASKER = "Only the person who asked can answer that."
 ACCEPTED = "Thanks: the privacy notice is accepted."
+ACCEPTED_SEND_AGAIN = f"{ACCEPTED} The photo it was asked for has expired: send it again."
 KEPT = "OK: nothing was deleted."
 DELETED = "Deleted."
 DELETED_ONLY_STORED = "Deleted from my storage. Telegram no longer lets me remove this message, though."
@@ -193,13 +194,16 @@ class Buttons:
             await self.figures.launch(draft)
 
     async def _accept(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
-        draft = None if press.target == "-" else self._own_draft(press.target, presser)
+        """Record the presser's consent; go on with the photo it was asked for while that is kept."""
+        draft = None if press.target == "-" else self.figures.drafts.get(press.target)
+        if draft is not None and draft.requester.user_id != presser.user_id:
+            raise UserFacingError(NOT_YOURS)
         await self.engine.accept_privacy(presser)
-        if draft is None:
-            await set_buttons(query, None)
-        else:
+        if draft is not None:
             await self.figures.launch(draft)
-        return ACCEPTED
+            return ACCEPTED
+        await set_buttons(query, None)
+        return ACCEPTED if press.target == "-" else ACCEPTED_SEND_AGAIN
 
     # Forget me
 
