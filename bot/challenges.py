@@ -18,7 +18,7 @@ from typing import Any
 from bot.boxart.shelf import shelf_image
 from bot.config import parse_duration
 from bot.engine import JobEngine
-from bot.errors import UserFacingError
+from bot.errors import PlatformNotReady, UserFacingError
 from bot.jobs import Job, Requester, Status
 from bot.logs import log_event
 from bot.output import encode_figure
@@ -468,7 +468,9 @@ class ChallengeService:
         count = self._failures.get(challenge.id, (0, 0.0))[0] + 1
         delay = 0.0 if count <= QUICK_RETRIES else min(2.0 ** (count - QUICK_RETRIES), RETRY_CEILING)
         self._failures[challenge.id] = (count, self.clock() + delay)
-        if count == 1:
+        if isinstance(error, PlatformNotReady):
+            log.debug("platform not connected; announcement waits", extra={"challenge": challenge.id})
+        elif count == 1:
             log.error(
                 "challenge announcement failed; will retry", exc_info=error, extra={"challenge": challenge.id}
             )

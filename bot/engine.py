@@ -14,7 +14,7 @@ from PIL import Image
 
 from bot.chats import ChatSettings
 from bot.config import Settings
-from bot.errors import UserFacingError
+from bot.errors import PlatformNotReady, UserFacingError
 from bot.generators.base import (
     BadInput,
     Generator,
@@ -694,6 +694,8 @@ class JobEngine:
             return
         try:
             await handler(event)
+        except PlatformNotReady:  # a status update the chat will not miss much
+            log.debug("platform not connected; event skipped", extra={"job": event.job.id})
         except Exception:
             log.exception("event handler failed", extra={"job": event.job.id, "event": event.kind.value})
 
@@ -713,6 +715,9 @@ class JobEngine:
             event = ready or await self._final_event(job)
             try:
                 await handler(event)
+            except PlatformNotReady:
+                log.debug("platform not connected; delivery waits", extra={"job": job.id})
+                return False
             except Exception:
                 log.exception("delivery failed; will retry", extra={"job": job.id})
                 return False

@@ -14,3 +14,7 @@ class UserFacingError(Exception):
 
 class ConfigurationError(Exception):
     """The operator must fix the setup (a key, a folder); the message says what, for the log or terminal."""
+
+
+class PlatformNotReady(Exception):
+    """A chat platform is not connected (yet, or any more): what it was asked to post waits for a retry."""

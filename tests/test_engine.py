@@ -359,3 +359,28 @@ async def test_a_finished_figure_can_be_deleted_by_its_owner_only(tmp_path: Path
         waiting = await r.engine.submit(r.requester(), photo(), spec())
         with pytest.raises(UserFacingError, match="still in the works; cancel it instead"):
             await r.engine.delete_figure(waiting.job_id, r.requester())
+
+
+async def test_a_platform_not_connected_yet_makes_deliveries_wait_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.errors import PlatformNotReady
+
+    connected = False
+    delivered = []
+
+    async def platform(event):
+        if not connected:
+            raise PlatformNotReady("still connecting")
+        delivered.append(event.kind)
+
+    async with rig(tmp_path) as r:
+        r.engine.subscribe("console", platform)
+        with caplog.at_level(logging.INFO, logger="figurebot"):
+            submitted = await r.engine.submit(r.requester(), photo(), spec())
+            await wait_for_status(r.store, submitted.job_id, Status.DONE)
+        engine = [record for record in caplog.records if record.name == "figurebot.engine"]
+        assert [record for record in engine if record.levelno >= logging.WARNING] == []
+        connected = True
+        assert await r.engine.redeliver() == 1
+        assert delivered[-1].value == "done"

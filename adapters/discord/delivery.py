@@ -18,6 +18,7 @@ from adapters.common import describe, status_text
 from adapters.discord.replies import Reply, plain
 from adapters.discord.views import result_view
 from bot.challenges import Phase
+from bot.errors import PlatformNotReady
 from bot.jobs import EventKind, Job, JobEvent
 from bot.output import small_jpeg
 from bot.themes import find_theme
@@ -32,7 +33,7 @@ PREVIEW_SIDE = 512
 TOKEN_UNUSABLE = (401, 403, 404)  # invalid or expired webhook token, unknown message
 
 
-class NotConnected(Exception):
+class NotConnected(PlatformNotReady):
     """Discord is not reachable yet; the engine retries the delivery."""
 
 

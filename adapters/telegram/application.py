@@ -26,7 +26,7 @@ from adapters.telegram.pacing import FloodLimits, Pacer
 from bot.challenges import ChallengeService
 from bot.config import Settings
 from bot.engine import JobEngine
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, PlatformNotReady
 from bot.logs import log_event
 
 log = logging.getLogger("figurebot.telegram")
@@ -126,7 +126,7 @@ class TelegramAdapter:
     async def bot(self) -> Bot:
         """The bot, initialized on first use: the engine may deliver figures before ``serve`` runs."""
         if self._stopped:
-            raise RuntimeError("the Telegram adapter has stopped")
+            raise PlatformNotReady("the Telegram adapter has stopped")
         async with self._ready:
             await self.application.initialize()
         return self.application.bot
