@@ -8,6 +8,7 @@ import pytest
 
 from adapters.telegram.group_settings import ADMINS_ONLY, GROUPS_ONLY, USAGE
 from bot.jobs import Requester
+from tests.engine_kit import eventually
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_telegram import ANONYMOUS_ADMIN, CHANNEL_BOT, reply_text, running_bot
 from tests.test_telegram_challenges import ANN, BOB, GROUP, said
@@ -54,3 +55,27 @@ async def test_group_admins_change_settings_and_members_read_them(tmp_path: Path
             "“soon” is not a duration; write e.g. 0, 30m or 1h."
         )
         assert await said(api, ANN, "/settings", chat=FakeTelegram.private(ANN)) == GROUPS_ONLY
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_settings(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
+        api.make_admin(GROUP, ANN)
+        assert "photos stay here): yes" in await said(api, ANN, "/settings local on")
+        api.inject(
+            {
+                "message": {
+                    "message_id": 999,
+                    "date": 0,
+                    "chat": GROUP,
+                    "from": ANN,
+                    "migrate_to_chat_id": -1009999,
+                }
+            }
+        )
+        supergroup = Requester("telegram", str(ANN["id"]), "-1009999")
+
+        async def moved() -> bool:
+            return (await bot.engine.chat_settings(supergroup)).local_only
+
+        await eventually(moved)
+        assert await moved()

@@ -112,7 +112,7 @@ class TelegramAdapter:
         chat = Chat(self.application.bot, self.pacer)
         figures = Figures(engine, settings, chat, challenges)
         ChallengeCommands(challenges, chat).register(self.application)
-        GroupSettings(engine, settings, chat).register(self.application)
+        GroupSettings(engine, settings, chat, challenges).register(self.application)
         Handlers(engine, figures, chat).register(self.application)
         self.application.add_handler(
             CallbackQueryHandler(Buttons(engine, figures, self.delivery, chat).on_press)

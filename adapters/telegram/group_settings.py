@@ -3,17 +3,21 @@ retention; anyone may read the settings."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from adapters.common import chat_settings_lines
 from adapters.telegram.challenges import is_admin
-from adapters.telegram.chat import Chat, Context, guarded, is_private, requester_of
+from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, is_private, requester_of
+from bot.challenges import ChallengeService
 from bot.config import Settings, parse_duration
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
+
+log = logging.getLogger("figurebot.telegram")
 
 USAGE = (
     "Group admins change these with: /settings local on|off · /settings quota N|default · "
@@ -44,17 +48,32 @@ def parse_change(words: list[str]) -> dict[str, object]:
 
 
 class GroupSettings:
-    """The ``/settings`` command; ``register`` adds it to a PTB Application."""
+    """The ``/settings`` command, and a group's settings and challenges following it when Telegram gives
+    it a new id (a group becoming a supergroup); ``register`` adds both to a PTB Application."""
 
-    def __init__(self, engine: JobEngine, settings: Settings, chat: Chat) -> None:
+    def __init__(
+        self, engine: JobEngine, settings: Settings, chat: Chat, challenges: ChallengeService
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.chat = chat
+        self.challenges = challenges
 
     def register(self, application: Application) -> None:
         application.add_handler(
             CommandHandler("settings", self.on_command, filters=filters.UpdateType.MESSAGE)
         )
+        application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_moved))
+
+    async def on_moved(self, update: Update, context: Context) -> None:
+        """The group became a supergroup with a new id: keep its admins' choices (local-only above all)."""
+        message = update.effective_message
+        if message is None or not message.migrate_to_chat_id:
+            return  # the supergroup's own "migrated from" message: the old group's says it all
+        try:
+            await self.challenges.move_chat(PLATFORM, str(message.chat_id), str(message.migrate_to_chat_id))
+        except Exception:
+            log.exception("moving a group's settings to its new id failed")
 
     @guarded
     async def on_command(self, update: Update, context: Context) -> None:

@@ -483,6 +483,14 @@ class Store:
         rows = await self.rows(select(chat_settings).where(where))
         return ChatSettings.from_row(rows[0]) if rows else ChatSettings()
 
+    async def move_chat_settings(self, platform: str, old_scope: str, new_scope: str) -> None:
+        """A chat got a new id: its settings follow (unless the new id already has its own)."""
+        async with self.transaction() as connection:
+            taken = and_(chat_settings.c.platform == platform, chat_settings.c.scope == new_scope)
+            if not (await connection.execute(select(chat_settings.c.scope).where(taken))).first():
+                old = and_(chat_settings.c.platform == platform, chat_settings.c.scope == old_scope)
+                await connection.execute(update(chat_settings).where(old).values(scope=new_scope))
+
     async def save_chat_settings(self, platform: str, scope: str, settings: ChatSettings) -> None:
         where = and_(chat_settings.c.platform == platform, chat_settings.c.scope == scope)
         async with self.transaction() as connection:
