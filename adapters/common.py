@@ -88,7 +88,8 @@ def quota_text(quota: Quota) -> str:
     if quota.active_limit:
         lines.append(f"• in the works now: {quota.active} of {quota.active_limit}")
     if quota.budget_left_usd is not None:
-        lines.append(f"• budget left today: ${max(0.0, quota.budget_left_usd):.2f}")
+        left = f"${quota.budget_left_usd:.2f}" if quota.budget_left_usd > 0 else "used up"
+        lines.append(f"• budget for figures today: {left}")
     lines.append(f"The counts start again in {quota.resets_in} (midnight UTC).")
     return "\n".join(lines)
 

@@ -144,7 +144,7 @@ def _logging(settings: Settings, quiet: bool) -> None:
     from bot.app import secrets_of
     from bot.logs import setup_logging
 
-    level = settings.log_level if (not quiet or "log_level" in settings.model_fields_set) else "WARNING"
+    level = "WARNING" if quiet and settings.log_level == "INFO" else settings.log_level
     setup_logging(level, secrets_of(settings))
 
 

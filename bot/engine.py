@@ -268,6 +268,13 @@ class JobEngine:
             left.append(self.settings.daily_budget_per_chat_usd - spent)
         return min(left) if left else None
 
+    async def _budget_for_one_more(self, requester: Requester, generator: Generator) -> float | None:
+        """What is left of today's budget, or 0 when it cannot pay for another figure; ``None``: no budget."""
+        if generator.cost_estimate_usd <= 0:
+            return None
+        left = await self._budget_left(requester)
+        return None if left is None else (left if left >= generator.cost_estimate_usd else 0.0)
+
     async def _check_budget(self, requester: Requester, generator: Generator) -> None:
         """Refuse a figure whose expected cost would pass today's budget, before anything is spent."""
         if generator.cost_estimate_usd <= 0:
@@ -378,7 +385,7 @@ class JobEngine:
             active=len(await self.store.active_jobs(requester.platform, requester.user_id)),
             active_limit=self.settings.max_active_jobs_per_user,
             resets_in=resets_in,
-            budget_left_usd=await self._budget_left(requester) if generator.cost_estimate_usd > 0 else None,
+            budget_left_usd=await self._budget_for_one_more(requester, generator),
         )
 
     async def position(self, job_id: str) -> int | None:

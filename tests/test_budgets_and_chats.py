@@ -83,6 +83,7 @@ async def test_each_chat_has_its_own_budget(tmp_path: Path) -> None:
         await wait_for_status(r.store, first.job_id, Status.DONE)
         with pytest.raises(LimitReached, match="budget"):
             await r.engine.submit(r.requester("ann", "party"), photo(), spec())
+        assert (await r.engine.quota(r.requester("ann", "party"))).budget_left_usd == 0.0  # $0.02: no figure
         quota = await r.engine.quota(r.requester("bob", "quiet"))
         assert quota.budget_left_usd == pytest.approx(0.06)
         await r.engine.submit(r.requester("bob", "quiet"), photo(), spec())

@@ -60,7 +60,7 @@ class ChatOrder(BaseUpdateProcessor):
         if self._waiting[key] >= self._max_waiting:
             if inspect.iscoroutine(coroutine):
                 coroutine.close()  # never awaited: the update is dropped
-            log_event(log, "telegram.backlog_full", logging.WARNING, chat=key)
+            log_event(log, "telegram.backlog_full", logging.WARNING)  # no chat id: it may be a user's
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] += 1
