@@ -269,7 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--accessories", help='up to 4, comma-separated: "helmet, cat"')
     render.add_argument("--tagline", help="slogan under the name")
     render.add_argument("--style", help="box style: blister or window")
-    render.add_argument("--format", choices=["png", "jpeg", "webp"], help="output format (default: png)")
+    render.add_argument(
+        "--format", choices=["png", "jpeg", "webp"], help="output format (default: FIGURE_FORMAT, png)"
+    )
     render.add_argument(
         "--generator",
         choices=["local", "openai"],
