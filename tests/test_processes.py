@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from collections import Counter
 from pathlib import Path
+
+from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSON = ROOT / "examples" / "astronaut.png"
@@ -166,72 +170,55 @@ def test_a_wrong_key_for_an_existing_store_is_one_clear_line(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
-async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    """``figurebot run`` with a Telegram token: a photo sent to the bot comes back as a figure."""
-    import asyncio
-
-    from tests.fakes.telegram_api import TOKEN, FakeTelegram
-
+async def run_for_one_figure(data: Path, **extra: str) -> tuple[Call, int, str]:
+    """``figurebot run`` serving a fake Telegram (plus ``extra`` settings): a photo is sent, the figure
+    comes back, then SIGTERM. The figure sent, the exit code and what the process wrote on stderr."""
     async with FakeTelegram() as api:
-        env = environment(
-            tmp_path / "data",
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=api.base_url,
-            TELEGRAM_FILE_BASE_URL=api.file_base_url,
-        )
+        telegram = {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "TELEGRAM_FILE_BASE_URL": api.file_base_url,
+        }
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
-        )
-        try:
-            await api.wait_for(lambda call: call.method == "setMyCommands", timeout=60)
-            ann = api.user(1001, "Ann")
-            api.send_photo(ann, PERSON.read_bytes(), caption="Eileen | astronaut")
-            figure = await api.wait_for(lambda call: call.method == "sendPhoto", timeout=60)
-            assert figure.chat_id == 1001 and "Eileen" in figure.params["caption"]
-            process.send_signal(signal.SIGTERM)
-            _, errors = await asyncio.wait_for(process.communicate(), 60)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        assert process.returncode == 0, errors.decode()
-        assert TOKEN not in errors.decode()
-
-
-async def test_run_keeps_serving_telegram_when_discord_cannot_start(tmp_path: Path) -> None:
-    """One platform failing is logged (tokens redacted) and leaves the other serving; SIGTERM exits 0."""
-    import asyncio
-    import socket
-
-    from tests.fakes.telegram_api import TOKEN, FakeTelegram
-
-    with socket.socket() as closed:  # a port nothing listens on
-        closed.bind(("127.0.0.1", 0))
-        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/api/v10"
-    discord_token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
-    async with FakeTelegram() as api:
-        env = environment(
-            tmp_path / "data",
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_API_BASE_URL=api.base_url,
-            TELEGRAM_FILE_BASE_URL=api.file_base_url,
-            DISCORD_TOKEN=discord_token,
-            DISCORD_API_BASE_URL=nowhere,
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=ROOT,
+            env=environment(data, **telegram, **extra),
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             await api.wait_for(lambda call: call.method == "setMyCommands", timeout=60)
             api.send_photo(api.user(1001, "Ann"), PERSON.read_bytes(), caption="Eileen | astronaut")
-            await api.wait_for(lambda call: call.method == "sendPhoto", timeout=60)
+            figure = await api.wait_for(lambda call: call.method == "sendPhoto", timeout=60)
             process.send_signal(signal.SIGTERM)
             _, errors = await asyncio.wait_for(process.communicate(), 60)
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-        said = errors.decode()
-        assert process.returncode == 0, said
-        assert "discord stopped with an error" in said
-        assert TOKEN not in said and discord_token not in said
+    return figure, process.returncode, errors.decode()
+
+
+async def test_run_serves_telegram_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """``figurebot run`` with a Telegram token: a photo sent to the bot comes back as a figure."""
+    figure, code, said = await run_for_one_figure(tmp_path / "data")
+    assert figure.chat_id == 1001 and "Eileen" in figure.params["caption"]
+    assert code == 0, said
+    assert TOKEN not in said
+
+
+async def test_run_keeps_serving_telegram_when_discord_cannot_start(tmp_path: Path) -> None:
+    """One platform failing is logged (tokens redacted) and leaves the other serving; SIGTERM exits 0."""
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/api/v10"
+    discord_token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+    figure, code, said = await run_for_one_figure(
+        tmp_path / "data", DISCORD_TOKEN=discord_token, DISCORD_API_BASE_URL=nowhere
+    )
+    assert figure.chat_id == 1001
+    assert code == 0, said
+    assert "discord stopped with an error" in said
+    assert TOKEN not in said and discord_token not in said
