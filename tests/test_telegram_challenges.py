@@ -57,6 +57,14 @@ async def made(bot: Bot, user: dict[str, Any], theme: str = "Space Week") -> Non
     await wait_until(bot.store, submitted.job_id, lambda job: job.delivered_at is not None)
 
 
+async def started_with_entries(api: FakeTelegram, bot: Bot) -> None:
+    """Ann starts a Space Week challenge (2 h, then 1 h of voting); Bob and Cy make figures and enter."""
+    await said(api, ANN, "/challenge start Space Week 2h 1h")
+    for user in (BOB, CY):
+        await made(bot, user)
+        await said(api, user, "/challenge enter")
+
+
 async def ballot(api: FakeTelegram) -> Call:
     """The message with the vote buttons."""
     return await api.wait_for(lambda c: c.method == "sendMessage" and "Voting is open" in c.params["text"])
@@ -280,10 +288,7 @@ async def test_an_announcement_telegram_refused_is_retried_and_posted_once(tmp_p
     clock = Clock()
     async with FakeTelegram() as api, running_bot(tmp_path, api, clock=clock) as bot:
         api.make_admin(GROUP, ANN)
-        await said(api, ANN, "/challenge start Space Week 2h 1h")
-        for user in (BOB, CY):
-            await made(bot, user)
-            await said(api, user, "/challenge enter")
+        await started_with_entries(api, bot)
         api.fail_next("sendMediaGroup", status=500)
         # Two 429s: more than the pacer's tries (FAST.attempts), so the announcement fails after the album.
         api.fail_next("sendMessage", retry_after=1, times=2)
@@ -307,10 +312,7 @@ async def test_a_refused_album_leaves_the_ballot_and_a_moved_group_keeps_its_cha
     clock = Clock()
     async with FakeTelegram() as api, running_bot(tmp_path, api, clock=clock) as bot:
         api.make_admin(GROUP, ANN)
-        await said(api, ANN, "/challenge start Space Week 2h 1h")
-        for user in (BOB, CY):
-            await made(bot, user)
-            await said(api, user, "/challenge enter")
+        await started_with_entries(api, bot)
         api.fail_next("sendMediaGroup", status=400)  # e.g. a picture Telegram will not take
         clock.advance(2 * HOUR)
         await bot.challenges.tick()
