@@ -609,8 +609,8 @@ class JobEngine:
         """Replace the booked estimate by the real cost (on the day it was booked), and count a figure.
         A failure after a paid answer (an unreadable image) still costs what the generator says."""
         day, booked = self._reserved.pop(job.id, (None, 0.0))
-        cost = painted.cost_usd if painted else self._spent_on_failure.pop(job.id, 0.0)
-        self._spent_on_failure.pop(job.id, None)
+        spent_on_failure = self._spent_on_failure.pop(job.id, 0.0)
+        cost = painted.cost_usd if painted else spent_on_failure
         if booked or painted or cost:
             try:
                 await self._add_spend(job, 1 if painted else 0, cost - booked, day)

@@ -127,13 +127,7 @@ class OpenAIGenerator:
             request["safety_identifier"] = requester
         if HIGH_FIDELITY_MODELS.fullmatch(self.settings.openai_image_model):
             request["input_fidelity"] = "high"
-        answered: list[bool] = []  # set once OpenAI has started painting: from then on it bills
-        try:
-            encoded, usage = await self._edit(request, on_progress, answered)
-        except openai.APIError as error:
-            raise _costing(classify(error), self.cost_estimate_usd if answered else 0.0) from None
-        except Transient as error:
-            raise _costing(error, self.cost_estimate_usd if answered else 0.0) from None
+        encoded, usage = await self._edit(request, on_progress)
         # Without usage figures (a compatible server), the estimate stands in so budgets still bind.
         cost = self._cost(*usage) if usage else self.cost_estimate_usd
         try:
@@ -148,19 +142,31 @@ class OpenAIGenerator:
         return Painted(image, cost)
 
     async def _edit(
-        self, request: dict[str, Any], on_progress: ProgressCallback | None, answered: list[bool]
+        self, request: dict[str, Any], on_progress: ProgressCallback | None
     ) -> tuple[str, tuple[int, int, int] | None]:
         """The final image (base64) and its usage (text in, image in, image out), streaming previews.
-        ``answered`` gets an entry once OpenAI has started to answer."""
+        Errors come out typed; those after OpenAI started to answer carry the estimated cost."""
         partials = self.settings.openai_partial_images
-        if not partials:
-            response = await self.client.images.edit(**request)
-            answered.append(True)
-            if not response.data or not response.data[0].b64_json:
-                raise Transient("OpenAI answered without an image.")
-            return response.data[0].b64_json, _usage(response.usage)
-        stream = await self.client.images.edit(**request, stream=True, partial_images=partials)
-        answered.append(True)
+        streaming = {"stream": True, "partial_images": partials} if partials else {}
+        try:
+            answer = await self.client.images.edit(**request, **streaming)
+        except openai.APIError as error:
+            raise classify(error) from None
+        try:  # OpenAI has started painting, and bills for it: a failure from here still costs
+            if not partials:
+                if not answer.data or not answer.data[0].b64_json:
+                    raise Transient("OpenAI answered without an image.")
+                return answer.data[0].b64_json, _usage(answer.usage)
+            return await self._read_stream(answer, partials, on_progress)
+        except openai.APIError as error:
+            raise _costing(classify(error), self.cost_estimate_usd) from None
+        except Transient as error:
+            raise _costing(error, self.cost_estimate_usd) from None
+
+    async def _read_stream(
+        self, stream: Any, partials: int, on_progress: ProgressCallback | None
+    ) -> tuple[str, tuple[int, int, int] | None]:
+        """The completed image of a streamed edit, each partial image passed on as a preview."""
         async with stream:  # closes the connection however the loop ends
             async for event in stream:
                 if event.type == "image_edit.partial_image":
