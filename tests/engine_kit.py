@@ -14,6 +14,8 @@ from typing import Any
 from PIL import Image
 
 from adapters.console import ConsoleAdapter
+from bot.app import PlatformAdapter
+from bot.challenges import ChallengeService
 from bot.config import Settings
 from bot.engine import JobEngine
 from bot.generators.base import Painted, ProgressCallback
@@ -175,5 +177,33 @@ async def rig(
     try:
         yield Rig(engine, store, console, generator, settings)
     finally:
+        await engine.stop(grace=0)
+        await store.close()
+
+
+@asynccontextmanager
+async def serving_platform(
+    settings: Settings,
+    generator: ScriptedGenerator,
+    make_adapter: Callable[[JobEngine, ChallengeService], PlatformAdapter],
+    clock: Callable[[], float] | None = None,
+) -> AsyncIterator[tuple[JobEngine, Store, ChallengeService, Any]]:
+    """A chat platform's adapter serving over an engine on a SQLite store, with challenges on ``clock``
+    (the engine's by default), wired as ``figurebot run`` does: the adapter first (it subscribes), then the
+    engine and the challenges, then ``serve()``; everything stopped when the block ends."""
+    store = await Store.open(settings.database, Vault(load_key(settings)))
+    engine = JobEngine(store, {generator.name: generator}, settings)
+    challenges = ChallengeService(engine, clock)
+    adapter = make_adapter(engine, challenges)
+    await engine.start()
+    await challenges.start()
+    serving = asyncio.create_task(adapter.serve())
+    try:
+        yield engine, store, challenges, adapter
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        await challenges.stop()
         await engine.stop(grace=0)
         await store.close()

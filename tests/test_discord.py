@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,10 +25,9 @@ from bot.engine import JobEngine
 from bot.generators.base import Painted, Progress, ProgressCallback
 from bot.intake import Photo
 from bot.jobs import ACTIVE, Job, Requester, Status
-from bot.privacy import Vault, load_key
 from bot.spec import FigureSpec
 from bot.store.repository import Store
-from tests.engine_kit import PERSON, ScriptedGenerator, eventually, settings_for, wait_until
+from tests.engine_kit import PERSON, ScriptedGenerator, eventually, serving_platform, settings_for, wait_until
 from tests.fakes.discord_api import (
     ALL_PERMISSIONS,
     CHANNEL_ID,
@@ -187,24 +185,14 @@ async def running(
     }
     settings = settings_for(tmp_path, **values)
     generator = generator or ScriptedGenerator()
-    store = await Store.open(settings.database, Vault(load_key(settings)))
-    engine = JobEngine(store, {generator.name: generator}, settings)
-    challenges = ChallengeService(engine, clock)
-    adapter = DiscordAdapter(engine, settings, challenges)
-    await engine.start()
-    await challenges.start()
     identified = len(api.identifies)
-    serving = asyncio.create_task(adapter.serve())
-    try:
+
+    def discord(engine: JobEngine, challenges: ChallengeService) -> DiscordAdapter:
+        return DiscordAdapter(engine, settings, challenges)
+
+    async with serving_platform(settings, generator, discord, clock) as (engine, store, challenges, adapter):
         await api.wait_ready(identifies=identified + 1)
         yield Bot(api, engine, store, generator, settings, challenges, adapter)
-    finally:
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        await challenges.stop()
-        await engine.stop(grace=0)
-        await store.close()
 
 
 # -- connecting -------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ over a real engine and SQLite store."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import itertools
 import json
@@ -29,10 +28,9 @@ from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 from bot.generators.base import Progress, Refused
 from bot.jobs import Requester
-from bot.privacy import Vault, load_key
 from bot.store.repository import Store
 from bot.themes import catalog
-from tests.engine_kit import PERSON, ScriptedGenerator, eventually, settings_for, wait_until
+from tests.engine_kit import PERSON, ScriptedGenerator, eventually, serving_platform, settings_for, wait_until
 from tests.fakes.telegram_api import BOT_USERNAME, TOKEN, Call, FakeTelegram
 from tests.photo_factory import gps_exif
 
@@ -94,23 +92,13 @@ async def running_bot(
         **values,
     )
     generator = generator or ScriptedGenerator()
-    store = await Store.open(settings.database, Vault(load_key(settings)))
-    engine = JobEngine(store, {generator.name: generator}, settings)
-    challenges = ChallengeService(engine, clock)
-    adapter = TelegramAdapter(engine, settings, challenges, flood=flood)
-    await engine.start()
-    await challenges.start()
-    serving = asyncio.create_task(adapter.serve())
-    try:
+
+    def telegram(engine: JobEngine, challenges: ChallengeService) -> TelegramAdapter:
+        return TelegramAdapter(engine, settings, challenges, flood=flood)
+
+    async with serving_platform(settings, generator, telegram, clock) as (engine, store, challenges, adapter):
         await api.wait_for(lambda call: call.method == "setMyCommands")
         yield Bot(api, adapter, engine, store, generator, challenges)
-    finally:
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-        await challenges.stop()
-        await engine.stop(grace=0)
-        await store.close()
 
 
 def figures(api: FakeTelegram, chat_id: int) -> list[Call]:
