@@ -40,8 +40,11 @@ class LatencyGenerator:
     sends_photo_off_machine: bool = False
     daily_quota_per_user: int = 10**6
     daily_quota_per_chat: int = 10**6
+    cost_estimate_usd: float = 0.0
 
-    async def generate(self, photo: Photo, spec: FigureSpec, on_progress=None) -> Image.Image:
+    async def generate(
+        self, photo: Photo, spec: FigureSpec, on_progress=None, requester: str = ""
+    ) -> Image.Image:
         await asyncio.sleep(self.latency)
         return Image.new("RGB", (32, 48), (10, 20, 30))
 

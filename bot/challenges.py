@@ -396,7 +396,7 @@ class ChallengeService:
     async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> int:
         """The chat got a new id (a Telegram group became a supergroup): its settings, challenges and
         leaderboard follow it; how many challenges moved."""
-        await self.engine.store.move_chat_settings(platform, old_chat_id, new_chat_id)
+        await self.engine.move_chat_settings(platform, old_chat_id, new_chat_id)
         moved = await self.records.move_chat(platform, old_chat_id, new_chat_id)
         log_event(log, "challenge.chat_moved", platform=platform, challenges=moved)
         return moved

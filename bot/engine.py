@@ -119,6 +119,7 @@ class JobEngine:
         self._reserved: dict[str, tuple[str, float]] = {}  # job id → (day, expected cost) while painting
         self._spent_on_failure: dict[str, float] = {}  # job id → what a failed paid call still cost
         self._booking = asyncio.Lock()
+        self._chats: dict[tuple[str, str], ChatSettings] = {}  # (platform, scope) → settings, as stored
         self._statuses: dict[str, JobEvent] = {}  # job id → latest painting update not yet sent
         self._status_senders: dict[str, asyncio.Task[None]] = {}
         self._workers: list[asyncio.Task[None]] = []
@@ -183,8 +184,18 @@ class JobEngine:
         return chosen, generator
 
     async def chat_settings(self, requester: Requester) -> ChatSettings:
-        """What the admins of ``requester``'s chat (or server) set."""
-        return await self.store.chat_settings(requester.platform, requester.scope)
+        """What the admins of ``requester``'s chat (or server) set. Kept in memory once read: every job
+        asks, and settings change only through this engine."""
+        key = (requester.platform, requester.scope)
+        if key not in self._chats:
+            self._chats[key] = await self.store.chat_settings(*key)
+        return self._chats[key]
+
+    async def move_chat_settings(self, platform: str, old_scope: str, new_scope: str) -> None:
+        """A chat got a new id: its settings follow it."""
+        await self.store.move_chat_settings(platform, old_scope, new_scope)
+        self._chats.pop((platform, old_scope), None)
+        self._chats.pop((platform, new_scope), None)
 
     async def update_chat_settings(self, requester: Requester, **changes: object) -> ChatSettings:
         """Change settings of ``requester``'s chat (the adapter checks that they may); the new settings."""
@@ -194,6 +205,7 @@ class JobEngine:
         except (TypeError, ValueError) as error:
             raise UserFacingError(f"Those settings cannot be saved: {error}.") from None
         await self.store.save_chat_settings(requester.platform, requester.scope, updated)
+        self._chats[requester.platform, requester.scope] = updated
         log_event(log, "chat.settings", platform=requester.platform, changed=",".join(sorted(changes)))
         return updated
 
@@ -335,8 +347,10 @@ class JobEngine:
         """Store the job and count it against today's quotas."""
         now = self.clock()
         job_id = await self.store.add_job(requester, spec, generator, photo_id, now, parent_id, ref)
-        subjects = self._subjects(requester).values()
-        await self.store.count_usage(_day_and_reset(now)[0], requester.platform, subjects, generator)
+        subjects = self._subjects(requester)
+        await self.store.count_job(
+            _day_and_reset(now)[0], requester.platform, subjects.values(), generator, subjects["chat"]
+        )
         return job_id
 
     async def _announce(self, job_id: str) -> Submitted:
@@ -603,24 +617,23 @@ class JobEngine:
             await self._check_budget(job.requester, generator)
             day = _day_and_reset(self.clock())[0]
             self._reserved[job.id] = (day, generator.cost_estimate_usd)
-            await self._add_spend(job, 0, generator.cost_estimate_usd, day)
+            await self._add_spend(job, generator.cost_estimate_usd, day)
 
     async def _settle_spend(self, job: Job, painted: Painted | None) -> None:
-        """Replace the booked estimate by the real cost (on the day it was booked), and count a figure.
-        A failure after a paid answer (an unreadable image) still costs what the generator says."""
+        """Replace the booked estimate by the real cost (on the day it was booked). A failure after a paid
+        answer (an unreadable image) still costs what the generator says."""
         day, booked = self._reserved.pop(job.id, (None, 0.0))
         spent_on_failure = self._spent_on_failure.pop(job.id, 0.0)
         cost = painted.cost_usd if painted else spent_on_failure
-        if booked or painted or cost:
+        if booked or cost:
             try:
-                await self._add_spend(job, 1 if painted else 0, cost - booked, day)
+                await self._add_spend(job, cost - booked, day or _day_and_reset(self.clock())[0])
             except Exception:
                 log.exception("recording spend failed", extra={"job": job.id})
 
-    async def _add_spend(self, job: Job, jobs_added: int, cost_usd: float, day: str | None = None) -> None:
-        day = day or _day_and_reset(self.clock())[0]
+    async def _add_spend(self, job: Job, cost_usd: float, day: str) -> None:
         scope = self._subjects(job.requester)["chat"]
-        await self.store.add_spend(day, job.requester.platform, scope, job.generator, jobs_added, cost_usd)
+        await self.store.add_spend(day, job.requester.platform, scope, job.generator, cost_usd)
 
     async def _interrupted(self, job: Job) -> None:
         """The painting was cancelled: by the user or a forget (already recorded), or by shutdown."""

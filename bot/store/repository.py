@@ -119,6 +119,24 @@ _DELETE_UNUSED = delete(photos).where(_UNUSED_PHOTO)
 _DELIVERED = update(jobs).where(jobs.c.id == bindparam("job_id")).values(delivered_at=bindparam("now"))
 
 
+async def _add_spend(
+    connection: AsyncConnection, key: tuple[str, str, str, str], jobs_added: int, cost_usd: float
+) -> None:
+    """Add jobs and cost to the spend row of (day, platform, chat pseudonym, generator)."""
+    day, platform, scope, generator = key
+    where = and_(
+        spend.c.day == day,
+        spend.c.platform == platform,
+        spend.c.scope == scope,
+        spend.c.generator == generator,
+    )
+    added = {"jobs": spend.c.jobs + jobs_added, "cost_usd": spend.c.cost_usd + cost_usd}
+    updated = await connection.execute(update(spend).where(where).values(**added))
+    if updated.rowcount == 0:
+        row = {"day": day, "platform": platform, "scope": scope, "generator": generator}
+        await connection.execute(insert(spend), {**row, "jobs": jobs_added, "cost_usd": cost_usd})
+
+
 def _owner(table: Any, platform: str, user_id: str) -> Any:
     return and_(table.c.platform == platform, table.c.user_id == user_id)
 
@@ -428,9 +446,13 @@ class Store:
         rows = await self.rows(select(usage.c.count).where(*key, usage.c.generator == generator))
         return rows[0].count if rows else 0
 
-    async def count_usage(self, day: str, platform: str, subjects: Iterable[str], generator: str) -> None:
-        """Add one figure to today's count of each subject."""
+    async def count_job(
+        self, day: str, platform: str, subjects: Iterable[str], generator: str, chat: str
+    ) -> None:
+        """Count a new job in one step: a figure for the quota of each subject (pseudonyms of the user and
+        the chat), and a job in the stats of ``chat`` (the chat's pseudonym)."""
         async with self.transaction() as connection:
+            await _add_spend(connection, (day, platform, chat, generator), 1, 0.0)
             for subject in subjects:
                 key = (usage.c.day == day, usage.c.platform == platform, usage.c.subject == subject)
                 where = and_(*key, usage.c.generator == generator)
@@ -447,22 +469,10 @@ class Store:
 
     # Spend (budgets and stats)
 
-    async def add_spend(
-        self, day: str, platform: str, scope: str, generator: str, jobs_added: int, cost_usd: float
-    ) -> None:
-        """Add jobs and estimated cost to a chat's day (``scope`` is a pseudonym of the chat)."""
-        key = and_(
-            spend.c.day == day,
-            spend.c.platform == platform,
-            spend.c.scope == scope,
-            spend.c.generator == generator,
-        )
+    async def add_spend(self, day: str, platform: str, scope: str, generator: str, cost_usd: float) -> None:
+        """Add estimated cost to a chat's day (``scope`` is a pseudonym of the chat)."""
         async with self.transaction() as connection:
-            added = {"jobs": spend.c.jobs + jobs_added, "cost_usd": spend.c.cost_usd + cost_usd}
-            updated = await connection.execute(update(spend).where(key).values(**added))
-            if updated.rowcount == 0:
-                row = {"day": day, "platform": platform, "scope": scope, "generator": generator}
-                await connection.execute(insert(spend), {**row, "jobs": jobs_added, "cost_usd": cost_usd})
+            await _add_spend(connection, (day, platform, scope, generator), 0, cost_usd)
 
     async def spent(self, day: str, platform: str | None = None, scope: str | None = None) -> float:
         """Estimated USD spent on ``day``: everywhere, or in one chat."""
