@@ -1,9 +1,9 @@
 """Themes: the catalog in ``bot/data/themes.toml`` and themes made up on the spot from free text.
 
-A theme decides the look of the box (palette, card pattern, series line), the figure's default
-costume and accessories, and the words handed to image generators. Any text is a valid theme:
-words that match a catalog theme or one of its aliases pick that theme, anything else gets a
-theme of its own whose colours and pattern are derived from a stable hash of the text.
+A theme decides the look of the box (palette, card pattern, series line, default tagline), the
+figure's default costume and accessories, and the words handed to image generators. Any text is a
+valid theme: words that match a catalog theme or one of its aliases pick that theme, anything else
+gets a theme of its own whose colours, pattern, series line and tagline come from a stable hash of it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import emoji
 
 PATTERNS = ("stars", "stripes", "dots", "checker", "bolts", "waves", "grid", "sparkles", "rays", "hex")
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
+GENERIC_TAGLINE = "Collect them all!"
 
 RGB = tuple[int, int, int]
 WHITE: RGB = (255, 255, 255)
@@ -61,6 +62,7 @@ class Theme:
     accessories: tuple[Accessory, ...]  # default accessories; empty for free-text themes
     prompt: str  # how the look is described to image generators
     in_catalog: bool
+    tagline: str = GENERIC_TAGLINE  # printed under the name when the user gives none
 
 
 class CatalogError(ValueError):
@@ -94,22 +96,48 @@ def readable_text(background: RGB) -> RGB:
 
     Either pure white or pure black always reaches 4.58:1, so the result meets ``MIN_CONTRAST``.
     """
-    best = max((WHITE, INK), key=lambda colour: contrast_ratio(colour, background))
-    if contrast_ratio(best, background) >= MIN_CONTRAST:
+    luminance = relative_luminance(background)
+    return best_text((luminance, luminance))
+
+
+Span = tuple[float, float]  # the lowest and highest relative luminance found on a background
+
+
+def span_contrast(colour: RGB, span: Span) -> float:
+    """The lowest WCAG contrast of ``colour`` against any luminance in ``span`` (1 when it lies inside)."""
+    luminance, (darkest, lightest) = relative_luminance(colour), span
+    if luminance >= lightest:
+        return (luminance + 0.05) / (lightest + 0.05)
+    if luminance <= darkest:
+        return (darkest + 0.05) / (luminance + 0.05)
+    return 1.0
+
+
+def best_text(span: Span) -> RGB:
+    """White or near-black, whichever reads better on all of ``span``; else whichever of white and black
+    reads best (which may still fall short on a background that is both dark and light)."""
+    best = max((WHITE, INK), key=lambda colour: span_contrast(colour, span))
+    if span_contrast(best, span) >= MIN_CONTRAST:
         return best
-    return BLACK
+    return max((WHITE, BLACK), key=lambda colour: span_contrast(colour, span))
+
+
+def readable_on(span: Span, preferred: RGB) -> RGB:
+    """``preferred`` if it reads on all of a background's luminance ``span``, else white, ink or black."""
+    return preferred if span_contrast(preferred, span) >= MIN_CONTRAST else best_text(span)
 
 
 # ---------------------------------------------------------------------------------------------
 # Loading and validating the catalog
 
 _THEME_FIELDS = frozenset(
-    {"name", "aliases", "title_line", "pattern", "costume", "prompt", "palette", "accessories"}
+    {"name", "aliases", "title_line", "tagline", "pattern", "costume", "prompt", "palette", "accessories"}
 )
 _PALETTE_FIELDS = ("primary", "secondary", "accent", "text", "accent_text")
 _ACCESSORY_FIELDS = frozenset({"label", "icon"})
 _ACCESSORY_COUNT = range(3, 5)
 _LABEL_LIMIT = 24  # the longest accessory a user may type, see bot.spec.LIMITS
+_TAGLINE_LIMIT = 30  # a catalog tagline fits the box on one line
 _KEY_FORMAT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _COLOUR_FORMAT = re.compile(r"#[0-9a-fA-F]{6}")
 _WORD = re.compile(r"[^\W_]+")
@@ -131,6 +159,14 @@ def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CatalogError(f"{where} must be a non-empty string.")
     return value
+
+
+def _short(value: Any, limit: int, where: str) -> str:
+    """``value`` if it is a non-blank string of at most ``limit`` characters."""
+    text = _text(value, where)
+    if len(text) > limit:
+        raise CatalogError(f"{where} is longer than {limit} characters.")
+    return text
 
 
 def _colour(value: Any, where: str) -> RGB:
@@ -161,9 +197,7 @@ def _palette(table: Any, where: str) -> Palette:
 def _accessory(table: Any, where: str) -> Accessory:
     """One accessory table: a short label and a single emoji."""
     table = _fields(table, _ACCESSORY_FIELDS, where)
-    label = _text(table["label"], f"{where}.label")
-    if len(label) > _LABEL_LIMIT:
-        raise CatalogError(f"{where}.label is longer than {_LABEL_LIMIT} characters.")
+    label = _short(table["label"], _LABEL_LIMIT, f"{where}.label")
     icon = table["icon"]
     if not isinstance(icon, str) or not emoji.is_emoji(icon):
         raise CatalogError(f"{where}.icon must be exactly one emoji, not {icon!r}.")
@@ -203,6 +237,7 @@ def _build_theme(key: str, table: Any) -> tuple[Theme, tuple[str, ...]]:
         accessories=_accessories(table["accessories"], where),
         prompt=_text(table["prompt"], f"{where}: prompt"),
         in_catalog=True,
+        tagline=_short(table["tagline"], _TAGLINE_LIMIT, f"{where}: tagline"),
     )
     return theme, _aliases(table["aliases"], where)
 
@@ -253,6 +288,11 @@ def catalog() -> dict[str, Theme]:
 
 _MUDDY_WHEN_DARK = (0.10, 0.22)  # hues (yellows) that turn olive on a dark card
 _SMALL_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"})
+# Free themes print their name big on the box, so the series line above it and the tagline never repeat it
+# on their own: a generic series line, and the name in a slogan (a generic one when the name is long).
+_FREE_SERIES = ("COLLECTOR SERIES", "LIMITED EDITION", "SPECIAL EDITION", "DELUXE EDITION")
+_FREE_TAGLINES = ("The one and only {name}!", "{name}, ready for action!", "{name} to the rescue!")
+_GENERIC_TAGLINES = (GENERIC_TAGLINE, "Ready for action!", "One of a kind!")
 
 
 def _is_latin(char: str) -> bool:
@@ -267,11 +307,6 @@ def _title(text: str) -> str:
         if word.islower() and _is_latin(word[0]) and (position == 0 or word not in _SMALL_WORDS):
             words[position] = word[0].upper() + word[1:]
     return " ".join(words)
-
-
-def _upper_latin(text: str) -> str:
-    """``text`` with its Latin letters in capitals; other scripts are left alone."""
-    return "".join(char.upper() if _is_latin(char) else char for char in text)
 
 
 def _rgb(hue: float, lightness: float, saturation: float) -> RGB:
@@ -295,6 +330,12 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeio" else "a"
 
 
+def _free_tagline(name: str, pick: int) -> str:
+    """A slogan for a free theme called ``name``, picked by ``pick``; generic when the name is long."""
+    tagline = _FREE_TAGLINES[pick % len(_FREE_TAGLINES)].format(name=name)
+    return tagline if len(tagline) <= _TAGLINE_LIMIT else _GENERIC_TAGLINES[pick % len(_GENERIC_TAGLINES)]
+
+
 def _free_theme(text: str) -> Theme:
     """A theme for text that is not in the catalog, the same every time for the same text."""
     folded = unicodedata.normalize("NFKC", text).casefold()
@@ -303,13 +344,14 @@ def _free_theme(text: str) -> Theme:
     return Theme(
         key="-".join(_WORD.findall(folded)) or f"custom-{digest.hex()[:8]}",
         name=name,
-        title_line=f"{_upper_latin(name)} SERIES",
+        title_line=_FREE_SERIES[digest[4] % len(_FREE_SERIES)],
         palette=_derived_palette(digest),
         pattern=PATTERNS[digest[3] % len(PATTERNS)],
         costume=f"{_article(text)} {text} outfit",
         accessories=(),
         prompt=f"character themed as {text}, wearing {_article(text)} {text} outfit with matching props",
         in_catalog=False,
+        tagline=_free_tagline(name, digest[5]),
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from bot.themes import (
     BLACK,
+    INK,
     MIN_CONTRAST,
     PATTERNS,
     WHITE,
@@ -27,7 +28,10 @@ from bot.themes import (
     contrast_ratio,
     find_theme,
     load_catalog,
+    readable_on,
     readable_text,
+    relative_luminance,
+    span_contrast,
 )
 
 REQUIRED_KEYS = (
@@ -153,6 +157,32 @@ def test_readable_text_prefers_white_on_dark_and_ink_on_light() -> None:
     assert readable_text((255, 230, 0)) != WHITE
 
 
+def span_of(*colours: tuple[int, int, int]) -> tuple[float, float]:
+    luminances = [relative_luminance(colour) for colour in colours]
+    return min(luminances), max(luminances)
+
+
+def test_span_contrast_is_the_contrast_with_the_nearest_end_of_the_span() -> None:
+    navy, sky = (11, 31, 77), (58, 134, 255)
+    assert span_contrast(WHITE, span_of(navy, sky)) == pytest.approx(contrast_ratio(WHITE, sky))
+    assert span_contrast(BLACK, span_of(navy, sky)) == pytest.approx(contrast_ratio(BLACK, navy))
+    assert span_contrast((40, 80, 160), span_of(navy, sky)) == 1.0  # inside the span
+    assert span_contrast(WHITE, span_of(navy)) == pytest.approx(contrast_ratio(WHITE, navy))
+
+
+def test_readable_on_keeps_a_readable_colour_and_replaces_an_unreadable_one() -> None:
+    pale_green = (241, 250, 238)  # the bottom of the chef card, where white used to be printed
+    assert readable_on(span_of((30, 123, 58)), WHITE) == WHITE
+    assert readable_on(span_of(pale_green, (212, 232, 214)), WHITE) == INK
+    assert readable_on(span_of((0, 0, 0), (40, 40, 40)), INK) == WHITE
+
+
+@pytest.mark.parametrize("level", range(0, 256, 15))
+def test_readable_on_a_narrow_span_always_reads(level: int) -> None:
+    span = span_of((level, level, level), (min(255, level + 12),) * 3)
+    assert span_contrast(readable_on(span, (128, 0, 128)), span) >= MIN_CONTRAST
+
+
 # ---------------------------------------------------------------------------------------------
 # The bundled catalog
 
@@ -186,6 +216,7 @@ def test_every_catalog_theme_is_complete_and_valid(key: str) -> None:
     assert theme.pattern in PATTERNS
     assert all(text.strip() for text in (theme.name, theme.title_line, theme.costume, theme.prompt))
     assert theme.title_line == theme.title_line.upper()
+    assert theme.name.upper() not in theme.title_line  # the header never says the name twice
     assert 3 <= len(theme.accessories) <= 4
     for item in theme.accessories:
         assert item.label.strip()
@@ -208,6 +239,20 @@ def test_every_catalog_palette_is_rgb_and_bold(key: str) -> None:
         assert len(colour) == 3
         assert all(isinstance(channel, int) and 0 <= channel <= 255 for channel in colour)
     assert max(saturation(colour) for colour in colours[:3]) >= 0.6
+
+
+@pytest.mark.parametrize("key", list(catalog()))
+def test_every_catalog_theme_has_its_own_short_tagline(key: str) -> None:
+    tagline = catalog()[key].tagline
+    assert tagline.strip() == tagline
+    assert 0 < len(tagline) <= 30
+    assert tagline != "Collect them all!"
+    assert tagline.isascii()  # English, drawn by the bundled fonts
+
+
+def test_catalog_taglines_differ() -> None:
+    taglines = [theme.tagline for theme in catalog().values()]
+    assert len(set(taglines)) == len(taglines)
 
 
 def test_catalog_palettes_are_distinct() -> None:
@@ -274,7 +319,8 @@ def test_free_text_theme_has_every_field() -> None:
     assert not theme.in_catalog
     assert theme.key == "beekeeper"
     assert theme.name == "Beekeeper"
-    assert theme.title_line == "BEEKEEPER SERIES"
+    assert theme.title_line in {"COLLECTOR SERIES", "LIMITED EDITION", "SPECIAL EDITION", "DELUXE EDITION"}
+    assert theme.tagline == "Beekeeper to the rescue!"
     assert theme.costume == "a beekeeper outfit"
     assert theme.accessories == ()
     assert "beekeeper" in theme.prompt
@@ -282,25 +328,47 @@ def test_free_text_theme_has_every_field() -> None:
     assert isinstance(theme.palette, Palette)
 
 
-@pytest.mark.parametrize(
-    ("text", "key", "name", "title_line"),
-    [
-        ("Space Week", "space-week", "Space Week", "SPACE WEEK SERIES"),
-        ("space week", "space-week", "Space Week", "SPACE WEEK SERIES"),
-        ("lord of the rings", "lord-of-the-rings", "Lord of the Rings", "LORD OF THE RINGS SERIES"),
-        ("iPhone fan", "iphone-fan", "iPhone Fan", "IPHONE FAN SERIES"),
-        ("🐝 bee keeper", "bee-keeper", "🐝 Bee Keeper", "🐝 BEE KEEPER SERIES"),
-        ("ثعلب", "ثعلب", "ثعلب", "ثعلب SERIES"),
-        ("αστροναύτης", "αστροναύτησ", "αστροναύτης", "αστροναύτης SERIES"),  # keys are case-folded
-        ("космонавтка", "космонавтка", "космонавтка", "космонавтка SERIES"),
-        ("宇宙飛行士", "宇宙飛行士", "宇宙飛行士", "宇宙飛行士 SERIES"),
-        ("straße", "strasse", "Straße", "STRASSE SERIES"),
-    ],
-)
-def test_free_text_theme_names(text: str, key: str, name: str, title_line: str) -> None:
+FREE_NAMES = [
+    ("Space Week", "space-week", "Space Week"),
+    ("space week", "space-week", "Space Week"),
+    ("lord of the rings", "lord-of-the-rings", "Lord of the Rings"),
+    ("iPhone fan", "iphone-fan", "iPhone Fan"),
+    ("🐝 bee keeper", "bee-keeper", "🐝 Bee Keeper"),
+    ("ثعلب", "ثعلب", "ثعلب"),
+    ("αστροναύτης", "αστροναύτησ", "αστροναύτης"),  # keys are case-folded
+    ("космонавтка", "космонавтка", "космонавтка"),
+    ("宇宙飛行士", "宇宙飛行士", "宇宙飛行士"),
+    ("straße", "strasse", "Straße"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "name"), FREE_NAMES)
+def test_free_text_theme_names(text: str, key: str, name: str) -> None:
     theme = find_theme(text)
     assert not theme.in_catalog
-    assert (theme.key, theme.name, theme.title_line) == (key, name, title_line)
+    assert (theme.key, theme.name) == (key, name)
+
+
+@pytest.mark.parametrize("text", [text for text, _, _ in FREE_NAMES] + list(FREE_WORDS))
+def test_free_text_theme_header_does_not_repeat_the_name(text: str) -> None:
+    theme = find_theme(text)
+    assert theme.title_line == theme.title_line.upper()
+    assert theme.name.upper() not in theme.title_line and theme.name not in theme.title_line
+    assert theme.title_line.removesuffix(" SERIES") != theme.name.upper()
+
+
+@pytest.mark.parametrize("text", [text for text, _, _ in FREE_NAMES] + list(FREE_WORDS))
+def test_free_text_theme_has_a_short_tagline_of_its_own(text: str) -> None:
+    theme = find_theme(text)
+    assert 0 < len(theme.tagline) <= 30
+    assert theme.tagline.upper() != theme.title_line
+    assert theme.name in theme.tagline or len(theme.name) > 12
+
+
+def test_free_text_taglines_vary_and_long_names_get_a_generic_one() -> None:
+    assert len({find_theme(word).tagline.replace(find_theme(word).name, "") for word in FREE_WORDS}) >= 3
+    long = find_theme("coffee wizard of the night shift")
+    assert long.name not in long.tagline and len(long.tagline) <= 30
 
 
 def test_free_text_theme_without_letters_gets_a_hashed_key() -> None:
@@ -362,6 +430,7 @@ VALID = """
 name = "Demo"
 aliases = ["sample"]
 title_line = "DEMO SERIES"
+tagline = "Demo all day!"
 pattern = "dots"
 costume = "a demo suit"
 prompt = "a demo figure"
@@ -385,6 +454,7 @@ def test_load_catalog_reads_a_valid_file() -> None:
     theme = load_catalog(VALID)["demo"]
     assert theme.palette == Palette((16, 32, 48), (64, 80, 96), (255, 204, 0), (255, 255, 255), (17, 17, 17))
     assert [item.label for item in theme.accessories] == ["Cup", "Star", "Gift"]
+    assert theme.tagline == "Demo all day!"
     assert theme.in_catalog
 
 
@@ -413,6 +483,10 @@ def test_load_catalog_accepts_four_accessories() -> None:
         ('accent_text = "#111111"', 'accent_text = "#ffffff"', "palette.accent_text on palette.accent"),
         ('name = "Demo"', 'name = "  "', "Theme 'demo': name must be a non-empty string"),
         ('title_line = "DEMO SERIES"', "title_line = 7", "Theme 'demo': title_line"),
+        ('tagline = "Demo all day!"\n', "", "Theme 'demo' is missing the field 'tagline'"),
+        ('tagline = "Demo all day!"', 'tagline = " "', "Theme 'demo': tagline must be a non-empty string"),
+        ('tagline = "Demo all day!"', 'tagline = ["Demo"]', "Theme 'demo': tagline must be a non-empty"),
+        ('all day!"', 'all day, every day, all night long!"', "Theme 'demo': tagline is longer than 30"),
         ('aliases = ["sample"]', 'aliases = "sample"', "aliases must be a list"),
         ("[demo]", "[Demo-Theme]", "Theme 'Demo-Theme': the key must be lowercase"),
     ],

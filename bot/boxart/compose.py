@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from PIL import Image, ImageChops
+import numpy as np
+from PIL import Image, ImageChops, ImageStat
 
 from bot.boxart import icons, typography
 from bot.boxart.layout import Layout, Rect, layout_for
@@ -22,13 +23,26 @@ from bot.boxart.shapes import (
     shadow,
     vertical_gradient,
 )
-from bot.themes import Accessory, Palette, Theme
+from bot.themes import (
+    MIN_CONTRAST,
+    Accessory,
+    Palette,
+    Span,
+    Theme,
+    best_text,
+    readable_on,
+    relative_luminance,
+    span_contrast,
+)
 
 BACKDROP_TOP: RGB = (238, 236, 242)
 BACKDROP_BOTTOM: RGB = (196, 194, 204)
 WHITE: RGB = (255, 255, 255)
-DEFAULT_TAGLINE = "Collect them all!"
+AGES_TEXT: RGB = (30, 30, 30)
+BADGE_RED: RGB = (200, 20, 36)
+BADGE_TEXT: RGB = (255, 236, 64)
 FALLBACK_ACCESSORIES = (Accessory("Star", "⭐"), Accessory("Gift", "🎁"), Accessory("Trophy", "🏆"))
+_WASHES = (0.0, 0.25, 0.5, 0.75, 1.0)  # opacities tried, lightest first, to calm a busy background
 
 
 @dataclass(frozen=True)
@@ -41,19 +55,66 @@ class BoxText:
 
 
 def box_text(name: str, tagline: str, accessories: tuple[str, ...], theme: Theme) -> BoxText:
-    """Pick the accessories to show: the user's own with looked-up icons, else the theme's defaults."""
+    """The words for the box: the user's tagline, else the theme's; the user's accessories with icons
+    looked up in the theme's context (a lone emoji is labelled with its name), else the theme's."""
     if accessories:
         chosen = tuple(
-            Accessory(label[:1].upper() + label[1:], icons.accessory_emoji(label) or "")
-            for label in accessories
+            Accessory(icons.emoji_label(label) or label[:1].upper() + label[1:], icon or "")
+            for label, icon in ((label, icons.accessory_emoji(label, theme)) for label in accessories)
         )
     else:
         chosen = theme.accessories or FALLBACK_ACCESSORIES
-    return BoxText(name=name, tagline=tagline or DEFAULT_TAGLINE, accessories=chosen)
+    return BoxText(name=name, tagline=tagline or theme.tagline, accessories=chosen)
 
 
 def _inset(rect: Rect, by: int) -> Rect:
     return rect[0] + by, rect[1] + by, rect[2] - by, rect[3] - by
+
+
+@lru_cache(maxsize=1)
+def _luminance_table() -> np.ndarray:
+    """The WCAG relative luminance each 8-bit value of each channel adds up to, as a 3 x 256 table."""
+    return np.array(
+        [
+            [relative_luminance((v, 0, 0)) for v in range(256)],
+            [relative_luminance((0, v, 0)) for v in range(256)],
+            [relative_luminance((0, 0, v)) for v in range(256)],
+        ]
+    )
+
+
+def _span(image: Image.Image) -> Span:
+    """The darkest and the lightest luminance in ``image``."""
+    pixels = np.asarray(image.convert("RGB"))
+    table = _luminance_table()
+    luminance = table[0][pixels[..., 0]] + table[1][pixels[..., 1]] + table[2][pixels[..., 2]]
+    return float(luminance.min()), float(luminance.max())
+
+
+def _calm(canvas: Image.Image, rect: Rect, pad: int) -> None:
+    """Make sure some text colour reads everywhere in ``rect``: where the card's pattern is too busy for
+    any, wash ``rect`` (grown by ``pad``, rounded) with its own average colour, as lightly as will do."""
+    area = _inset(rect, -pad)
+    crop = canvas.crop(area)
+    mask = rounded(crop.size, (0, 0, crop.width - 1, crop.height - 1), 2 * pad)
+    red, green, blue = (round(v) for v in ImageStat.Stat(crop.convert("RGB")).mean)
+    inner = (pad, pad, crop.width - pad, crop.height - pad)
+    for opacity in _WASHES:
+        washed = crop.copy()
+        fill(washed, mask, (red, green, blue), opacity)
+        span = _span(washed.crop(inner))
+        if span_contrast(best_text(span), span) >= MIN_CONTRAST:
+            break
+    canvas.paste(washed, area[:2])
+
+
+def _print(canvas: Image.Image, rect: Rect, text: str, colour: RGB, calm: int = 0, **style: Any) -> None:
+    """Draw ``text`` fitted to ``rect`` in ``colour`` if it reads on all the canvas has there, else in
+    whichever of white, ink and black reads best; with ``calm``, first calm a busy background (``_calm``)."""
+    if calm:
+        _calm(canvas, rect, calm)
+    fitted = readable_on(_span(canvas.crop(rect)), colour)
+    typography.draw_fitted_text(canvas, rect, text, fill=fitted, **style)
 
 
 def _card(canvas: Image.Image, layout: Layout, palette: Palette, pattern: str) -> None:
@@ -97,22 +158,22 @@ def _band(canvas: Image.Image, layout: Layout, theme: Theme) -> None:
         band = ImageChops.darker(band, rounded(layout.size, layout.card, layout.radius))
     fill(canvas, band, palette.accent)
     pad = round(30 * unit)
-    typography.draw_fitted_text(
+    _print(
         canvas,
         (left + pad, top + round(12 * unit), right - pad, top + round(46 * unit)),
         theme.title_line,
+        palette.accent_text,
         role="body",
-        fill=palette.accent_text,
         max_size=round(28 * unit),
         max_lines=1,
         uppercase=True,
     )
-    typography.draw_fitted_text(
+    _print(
         canvas,
         (left + pad, top + round(46 * unit), right - pad, bottom - round(22 * unit)),
         theme.name,
+        palette.accent_text,
         role="display",
-        fill=palette.accent_text,
         max_size=round(96 * unit),
         max_lines=1,
         uppercase=True,
@@ -122,14 +183,15 @@ def _band(canvas: Image.Image, layout: Layout, theme: Theme) -> None:
 
 
 def _wells(canvas: Image.Image, layout: Layout, palette: Palette, slot_count: int) -> None:
-    """The recessed insides of the window and compartments, the plate and the age pill."""
+    """The recessed insides of the window and compartments, the plate and the age pill; each inside
+    shaded over its own height, lightest at the bottom, so every compartment's label sits on the same
+    light colour."""
     unit = layout.unit
+    top, bottom = mix(palette.primary, WHITE, 0.2), mix(palette.secondary, WHITE, 0.55)
     for rect in [layout.window, *layout.slots(slot_count)]:
         mask = rounded(layout.size, rect, round(34 * unit))
-        inner = vertical_gradient(
-            layout.size, mix(palette.secondary, WHITE, 0.55), mix(palette.primary, WHITE, 0.2)
-        )
-        inner = inner.convert("RGBA")
+        inner = Image.new("RGBA", layout.size)
+        inner.paste(vertical_gradient((rect[2] - rect[0], rect[3] - rect[1]), top, bottom), rect[:2])
         inner.putalpha(mask)
         canvas.alpha_composite(inner)
         inner_shadow = blurred(mask, 10 * unit).point(lambda v: 255 - v)
@@ -144,12 +206,12 @@ def _wells(canvas: Image.Image, layout: Layout, palette: Palette, slot_count: in
         0.6,
     )
     fill(canvas, rounded(layout.size, layout.ages, round(14 * unit)), WHITE)
-    typography.draw_fitted_text(
+    _print(
         canvas,
         _inset(layout.ages, round(6 * unit)),
         "Ages 4+",
+        AGES_TEXT,
         role="body",
-        fill=(30, 30, 30),
         max_size=round(26 * unit),
         max_lines=1,
     )
@@ -195,14 +257,14 @@ def _badge(canvas: Image.Image, layout: Layout) -> None:
     cx, cy, radius = layout.badge
     burst = polygon_mask(layout.size, [star_points(cx, cy, radius, radius * 0.78, 14)])
     shadow(canvas, burst, (round(4 * layout.unit), round(6 * layout.unit)), 4 * layout.unit, 0.35)
-    fill(canvas, burst, (226, 32, 44))
+    fill(canvas, burst, BADGE_RED)
     inner = round(radius * 0.62)
-    typography.draw_fitted_text(
+    typography.draw_fitted_text(  # on the transparent overlay: colours fixed, see BADGE_TEXT
         canvas,
         (cx - inner, cy - inner, cx + inner, cy + inner),
         "NEW!",
         role="display",
-        fill=(255, 236, 64),
+        fill=BADGE_TEXT,
         max_size=round(radius * 0.7),
         max_lines=1,
     )
@@ -266,8 +328,9 @@ def compose_box(
     accessories = text.accessories[:4]
     canvas = _base(theme, style, size, len(accessories)).copy()
     _place_figure(canvas, figure, layout.window, unit, anchor)
+    label_height, label_pad = round(50 * unit), round(8 * unit)
+    labels: list[tuple[Rect, str]] = []
     for slot, item in zip(layout.slots(len(accessories)), accessories, strict=True):
-        label_height = round(50 * unit)
         left, top, right, bottom = _inset(slot, round(12 * unit))
         icon_box = (left, top, right, bottom - label_height)
         side = min(icon_box[2] - icon_box[0], icon_box[3] - icon_box[1])
@@ -279,34 +342,38 @@ def compose_box(
             item.icon or None,
             colour=palette.accent,
         )
-        typography.draw_fitted_text(
+        label_rect = (left + label_pad, bottom - label_height, right - label_pad, bottom - label_pad // 2)
+        labels.append((label_rect, item.label))
+    canvas.alpha_composite(_overlay(style, size, len(accessories)))
+    for rect, label in labels:  # printed over the plastic, so it is read against what shows through it
+        _print(
             canvas,
-            (left, bottom - label_height, right, bottom),
-            item.label,
+            rect,
+            label,
+            shade(palette.primary, -0.75),
+            calm=label_pad // 2,
             role="body",
-            fill=shade(palette.primary, -0.75),
             max_size=round(24 * unit),
             min_size=round(14 * unit),
             max_lines=2,
         )
-    canvas.alpha_composite(_overlay(style, size, len(accessories)))
-    plate = _inset(layout.plate, round(20 * unit))
-    typography.draw_fitted_text(
+    _print(
         canvas,
-        plate,
+        _inset(layout.plate, round(20 * unit)),
         text.name,
+        palette.accent_text,
         role="display",
-        fill=palette.accent_text,
         max_size=round(110 * unit),
         min_size=round(20 * unit),
         max_lines=2,
     )
-    typography.draw_fitted_text(
+    _print(
         canvas,
         layout.tagline,
         text.tagline,
+        palette.text,
+        calm=round(10 * unit),
         role="body",
-        fill=palette.text,
         max_size=round(38 * unit),
         max_lines=2,
         align="left",

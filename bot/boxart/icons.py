@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import emoji
 from PIL import Image, ImageDraw
 
 from bot.boxart.typography import composite, draw_emoji, draw_fitted_text, grapheme_clusters
+from bot.themes import Accessory, Theme, catalog, readable_text
 
 Box = tuple[int, int, int, int]
 
-# Common toy accessories whose emoji names differ from the everyday word (or would pick a worse emoji).
+# Common words whose emoji names differ from the everyday word, or would pick a worse emoji ("bow" is a
+# person bowing by name, "ball" a rice ball by the end of a name).
 _OVERRIDES: dict[str, str] = {
+    "bag": "👜",
+    "ball": "⚽",
+    "bow": "🏹",
+    "box": "📦",
     "briefcase": "💼",
+    "brush": "🖌️",
+    "burger": "🍔",
     "cape": "🦸",
     "cat": "🐱",
+    "chain": "⛓️",
     "chef hat": "🧑‍🍳",
     "coffee": "☕",
     "coffee cup": "☕",
@@ -26,41 +35,65 @@ _OVERRIDES: dict[str, str] = {
     "compass": "🧭",
     "controller": "🎮",
     "cowboy hat": "🤠",
+    "cup": "☕",
+    "diamond": "💎",
+    "dice": "🎲",
     "dinosaur": "🦖",
     "dog": "🐶",
+    "doll": "🪆",
+    "donut": "🍩",
+    "fishing rod": "🎣",
+    "flag": "🚩",
+    "flower": "🌸",
+    "fork": "🍴",
     "frying pan": "🍳",
     "game controller": "🎮",
     "gamepad": "🎮",
     "guitar": "🎸",
     "headphones": "🎧",
-    "helmet": "🪖",
+    "helmet": "🪖",  # a plain helmet; the astronaut theme's own label gives its astronaut
     "kitten": "🐱",
-    "lasso": "🤠",
+    "lasso": "🪢",
     "laptop": "💻",
+    "letter": "✉️",
     "magnifier": "🔍",
     "magnifying glass": "🔍",
     "map": "🗺️",
     "microphone": "🎤",
     "microscope": "🔬",
+    "mitten": "🧤",
+    "moon": "🌙",
     "mug": "☕",
+    "necklace": "📿",
     "phone": "📱",
+    "piano": "🎹",
     "pipe": "🕵️",  # no pipe emoji; the detective carries one
+    "plane": "✈️",
     "potion": "🧪",
     "puppy": "🐶",
+    "racket": "🎾",
     "rocket": "🚀",
+    "rope": "🪢",
     "shield": "🛡️",
     "skateboard": "🛹",
     "smartphone": "📱",
+    "snowboard": "🏂",
+    "sock": "🧦",
     "spell book": "📖",
     "spellbook": "📖",
+    "surfboard": "🏄",
     "sword": "🗡️",
     "test tube": "🧪",
+    "tie": "👔",
+    "torch": "🔦",
     "treasure map": "🗺️",
+    "tree": "🌳",
     "wand": "🪄",
 }
 _ARTICLES = frozenset({"a", "an", "the"})
 _FULLY_QUALIFIED = emoji.STATUS["fully_qualified"]
 _UNQUALIFIED = emoji.STATUS["unqualified"]
+_SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
 _BADGE_RADIUS = 0.22  # corner radius relative to the badge side
 _BADGE_PADDING = 0.16  # text inset relative to the badge side
 _SUPERSAMPLE = 4  # the badge shape is drawn larger and scaled down for smooth corners
@@ -74,19 +107,47 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w ]", "", text).split())
 
 
+Index = dict[str, str]
+
+
 @lru_cache(maxsize=1)
-def _name_index() -> dict[str, str]:
-    """Emoji names and aliases → fully-qualified emoji; names before aliases, then shorter sequences."""
-    ranked: dict[str, tuple[tuple[int, int], str]] = {}
+def _name_indexes() -> tuple[Index, Index, Index]:
+    """Fully-qualified emoji by their whole names and aliases, by the ends of them ("ball": soccer ball)
+    and by their starts ("teddy": teddy bear); names before aliases, then fewer words, then shorter."""
+    ranked: tuple[dict[str, tuple[tuple[int, ...], str]], ...] = ({}, {}, {})
     for char, data in emoji.EMOJI_DATA.items():
         if data["status"] != _FULLY_QUALIFIED:
             continue
-        length = len(char.replace("\ufe0f", ""))
         for rank, name in enumerate([data["en"], *data.get("alias", [])]):
-            key, priority = _normalise(name), (min(rank, 1), length)
-            if key not in ranked or priority < ranked[key][0]:
-                ranked[key] = (priority, char)
-    return {key: char for key, (_, char) in ranked.items()}
+            words = _normalise(name).split()
+            priority = (min(rank, 1), len(words), len(" ".join(words)), len(char.replace("\ufe0f", "")))
+            keys = (
+                [words],
+                [words[cut:] for cut in range(1, len(words))],
+                [words[:cut] for cut in range(1, len(words))],
+            )
+            for table, parts in zip(ranked, keys, strict=True):
+                for key in (" ".join(part) for part in parts):
+                    if key not in table or priority < table[key][0]:
+                        table[key] = (priority, char)
+    whole, ends, starts = ({key: char for key, (_, char) in table.items()} for table in ranked)
+    return whole, ends, starts
+
+
+def _labels(accessories: Iterable[Accessory]) -> Index:
+    """Icons of accessories by their normalised labels and the labels' singulars; the first one wins."""
+    index: Index = {}
+    for item in accessories:
+        key = _normalise(item.label)
+        for form in (key, *_singulars(key)):
+            index.setdefault(form, item.icon)
+    return index
+
+
+@lru_cache(maxsize=1)
+def _catalog_labels() -> Index:
+    """The icons of every accessory in the theme catalog, by label."""
+    return _labels(item for theme in catalog().values() for item in theme.accessories)
 
 
 def _singulars(word: str) -> list[str]:
@@ -114,18 +175,35 @@ def _qualified(char: str) -> str:
     return with_selector if status == _UNQUALIFIED and with_selector in emoji.EMOJI_DATA else char
 
 
-def accessory_emoji(label: str) -> str | None:
-    """An emoji for an accessory label: the emoji in the label itself, else a curated or emoji-name match
-    (case, separators and simple plurals ignored); None when nothing matches."""
+def accessory_emoji(label: str, theme: Theme | None = None) -> str | None:
+    """An emoji for an accessory label: the emoji typed in the label itself; else the label (case,
+    separators and simple plurals ignored), then its ever shorter tails, looked up in ``theme``'s own
+    accessories, the curated common words (``_OVERRIDES``), every catalog accessory and the emoji names
+    and aliases; else an emoji whose name ends or starts with it. None when nothing matches."""
     found = emoji.emoji_list(label)
     if found:
         return _qualified(found[0]["emoji"])
-    index = _name_index()
-    for candidate in _candidates(label):
-        match = _OVERRIDES.get(candidate) or index.get(candidate)
-        if match:
-            return match
+    whole, ends, starts = _name_indexes()
+    own = _labels(theme.accessories) if theme else {}
+    candidates = list(_candidates(label))
+    for tables in ((own, _OVERRIDES, _catalog_labels(), whole), (ends,), (starts,)):
+        for candidate in candidates:
+            match = next((table[candidate] for table in tables if candidate in table), None)
+            if match:
+                return match
     return None
+
+
+def emoji_label(label: str) -> str | None:
+    """The English name of a label that is a single emoji and nothing else ("🦄" → "Unicorn"), else None."""
+    found = emoji.emoji_list(label.strip())
+    if len(found) != 1 or not emoji.purely_emoji(label.strip()):
+        return None
+    data = emoji.EMOJI_DATA.get(_qualified(_SKIN_TONES.sub("", found[0]["emoji"])))
+    if data is None:
+        return None
+    name = data["en"].strip(":").replace("_", " ")
+    return name[:1].upper() + name[1:]
 
 
 def draw_icon(
@@ -163,7 +241,7 @@ def _draw_badge(img: Image.Image, box: Box, label: str, colour: tuple[int, int, 
             inner,
             initials,
             role="display",
-            fill=_ink_on(colour),
+            fill=readable_text(colour),
             max_size=size,
             min_size=min(10, size),
             max_lines=1,
@@ -180,9 +258,3 @@ def _initials(label: str) -> str:
 
 def _first_letter(word: str) -> str | None:
     return next((c for c in grapheme_clusters(word) if c[0].isalnum()), None)
-
-
-def _ink_on(colour: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Dark or white text, whichever reads better on ``colour``."""
-    red, green, blue = colour
-    return (25, 25, 25) if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else (255, 255, 255)

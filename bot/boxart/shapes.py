@@ -77,12 +77,16 @@ def blurred(mask: Image.Image, radius: float) -> Image.Image:
 
 
 def fill(canvas: Image.Image, mask: Image.Image, colour: RGB, opacity: float = 1.0) -> None:
-    """Paint ``colour`` onto RGBA ``canvas`` through ``mask`` at ``opacity``."""
+    """Paint ``colour`` onto RGBA ``canvas`` through ``mask`` at ``opacity`` (only where the mask covers)."""
+    box = mask.getbbox()
+    if box is None or opacity <= 0:
+        return
+    mask = mask.crop(box)
     if opacity < 1.0:
         mask = mask.point(lambda v: round(v * opacity))
-    layer = Image.new("RGBA", canvas.size, (*colour, 0))
+    layer = Image.new("RGBA", mask.size, (*colour, 0))
     layer.putalpha(mask)
-    canvas.alpha_composite(layer)
+    canvas.alpha_composite(layer, box[:2])
 
 
 def vertical_gradient(size: tuple[int, int], top: RGB, bottom: RGB) -> Image.Image:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from bot.boxart.compose import DEFAULT_TAGLINE
 from bot.spec import FigureSpec
 from bot.themes import find_theme
 
@@ -55,7 +54,7 @@ def figure_prompt(spec: FigureSpec, mode: BoxMode) -> str:
             "text, no letters, no logos."
         )
     else:
-        tagline = spec.tagline or DEFAULT_TAGLINE
+        tagline = spec.tagline or theme.tagline
         lines += [
             f"Package the figure in {BOX_STYLES.get(spec.style, BOX_STYLES['blister'])}, themed to match, "
             "with each accessory in its own moulded compartment beside the figure.",
