@@ -1,4 +1,4 @@
-"""Person segmentation and face finding: the bundled models, the fallback frame and odd inputs."""
+"""Person segmentation and face finding: the models, group photos, the fallback frame and odd inputs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from bot.generators.segmentation import Cutout, find_person, models_available
 ROOT = Path(__file__).resolve().parent.parent
 ASTRONAUT = ROOT / "examples" / "astronaut.png"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+HOPPER = FIXTURES / "hopper.jpg"
+CAMERAMAN = FIXTURES / "cameraman.png"
 
 # Measured by eye on the 512x512 sample: the face (brow to chin) is centred near (225, 125),
 # plain studio backdrop lies either side of the head, the orange suit fills the lower middle.
@@ -26,6 +28,12 @@ FACE_CENTRE = (225, 125)
 BACKDROP_LEFT = (100, 0, 150, 80)
 BACKDROP_RIGHT = (305, 10, 365, 110)
 SUIT = (150, 300, 300, 450)
+# Face boxes measured on each real portrait, to crop it around the face for a made-up group photo.
+PORTRAIT_FACES = {
+    ASTRONAUT: (175, 75, 275, 175),
+    HOPPER: (163, 138, 366, 341),
+    CAMERAMAN: (193, 128, 256, 190),
+}
 
 
 def _astronaut() -> Image.Image:
@@ -39,6 +47,27 @@ def _region_mean(mask: Image.Image, box: tuple[int, int, int, int]) -> float:
 
 def _centre(box: tuple[int, int, int, int]) -> tuple[float, float]:
     return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def _portrait(path: Path, side: int = 300, zoom: float = 3.0) -> Image.Image:
+    """A ``side`` pixel square of the portrait at ``path``, about ``zoom`` face widths across the face."""
+    with Image.open(path) as image:
+        photo = image.convert("RGB")
+    left, top, right, bottom = PORTRAIT_FACES[path]
+    half = min((right - left) * zoom, photo.width, photo.height) / 2
+    x = min(max((left + right) / 2, half), photo.width - half)
+    y = min(max((top + bottom) / 2, half), photo.height - half)
+    return photo.resize((side, side), Image.Resampling.BICUBIC, box=(x - half, y - half, x + half, y + half))
+
+
+def _group(*portraits: Image.Image) -> Image.Image:
+    """Portraits side by side, bottoms aligned, like people standing shoulder to shoulder."""
+    group = Image.new("RGB", (sum(p.width for p in portraits), max(p.height for p in portraits)), "gray")
+    left = 0
+    for portrait in portraits:
+        group.paste(portrait, (left, group.height - portrait.height))
+        left += portrait.width
+    return group
 
 
 def _on_canvas(size: tuple[int, int], side: int) -> Image.Image:
@@ -76,6 +105,7 @@ def test_models_load_here() -> None:
 def test_astronaut_is_found_by_the_model(astronaut_cutout: Cutout) -> None:
     assert astronaut_cutout.method == "model"
     assert astronaut_cutout.person_found
+    assert astronaut_cutout.faces == 1
     assert astronaut_cutout.mask.mode == "L"
     assert astronaut_cutout.mask.size == (512, 512)
 
@@ -118,11 +148,59 @@ def test_photos_without_a_person_get_the_fallback_frame(name: str) -> None:
     assert not cutout.person_found
     assert cutout.method == "fallback"
     assert cutout.face is None
+    assert cutout.faces == 0
     assert cutout.mask.tobytes() == find_person(photo, use_model=False).mask.tobytes()
+
+
+@pytest.mark.parametrize(("path", "face"), [(HOPPER, (265, 240)), (CAMERAMAN, (225, 159))])
+def test_other_real_people_are_one_face_each(path: Path, face: tuple[int, int]) -> None:
+    with Image.open(path) as image:
+        cutout = find_person(image.convert("RGB"))
+    assert cutout.person_found
+    assert cutout.faces == 1
+    assert cutout.face is not None
+    centre_x, centre_y = _centre(cutout.face)
+    assert abs(centre_x - face[0]) <= 25
+    assert abs(centre_y - face[1]) <= 25
+
+
+@pytest.mark.parametrize("people", [(HOPPER, CAMERAMAN, ASTRONAUT), (CAMERAMAN, ASTRONAUT, HOPPER)])
+def test_group_photo_counts_every_face_and_keeps_the_middle_person(people: tuple[Path, ...]) -> None:
+    group = _group(*(_portrait(path) for path in people))
+    cutout = find_person(group)
+    assert cutout.person_found
+    assert cutout.faces == 3
+    assert cutout.face is not None
+    assert 300 <= _centre(cutout.face)[0] < 600
+    assert _region_mean(cutout.mask, (375, 75, 525, 225)) > 200
+    # The neighbours' heads, beside the chosen one, are left out of the mask.
+    assert _region_mean(cutout.mask, (50, 0, 250, 150)) < 10
+    assert _region_mean(cutout.mask, (650, 0, 850, 150)) < 10
+
+
+def test_small_group_in_a_large_photo_is_searched_close_up() -> None:
+    photo = Image.new("RGB", (1200, 800), (150, 160, 170))
+    photo.paste(_group(*(_portrait(path) for path in (HOPPER, CAMERAMAN, ASTRONAUT))), (150, 500))
+    cutout = find_person(photo)
+    assert cutout.faces == 3
+    assert cutout.face is not None
+    centre_x, centre_y = _centre(cutout.face)
+    assert 150 <= centre_x < 1050
+    assert 500 <= centre_y < 800
+
+
+def test_group_photo_prefers_a_much_larger_face_over_a_central_one() -> None:
+    group = _group(_portrait(HOPPER, 400, 2.0), _portrait(ASTRONAUT), _portrait(CAMERAMAN))
+    cutout = find_person(group)
+    assert cutout.faces >= 2
+    assert cutout.face is not None
+    assert _centre(cutout.face)[0] < 400
+    assert _region_mean(cutout.mask, (450, 0, 650, 150)) < 10
 
 
 def test_fallback_frame_is_a_soft_rounded_box_over_the_middle() -> None:
     cutout = find_person(Image.new("RGB", (600, 400), "white"), use_model=False)
+    assert cutout.faces == 0
     pixels = np.asarray(cutout.mask).astype(int)
     assert cutout.mask.mode == "L"
     assert cutout.mask.size == (600, 400)
@@ -248,7 +326,7 @@ def test_label_finds_four_connected_blobs() -> None:
         ],
         dtype=bool,
     )
-    labels = segmentation._label(region)
+    labels = segmentation.label_blobs(region)
     assert (labels[~region] == -1).all()
     assert labels[0, 0] == labels[1, 1]
     assert labels[2, 0] == labels[0, 3] == labels[3, 2]

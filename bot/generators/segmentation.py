@@ -4,6 +4,7 @@ Two bundled MediaPipe models run on the CPU through ``ai_edge_litert``: the gene
 segmenter (256x256, RGB in [0, 1]) and BlazeFace short range (128x128, RGB in [-1, 1]).
 Both are loaded on first use. When they cannot run, or find nobody, the mask is a soft
 rounded frame around the middle of the photo, so the whole picture becomes the diorama.
+In a group photo every face is counted and the largest, most central one is the subject.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import os
 import sys
 import threading
@@ -41,23 +43,31 @@ FACE_NMS_IOU = 0.3
 CONFIRM_SCALES = (2.0, 3.0)
 CONFIRM_MIN_SCORE = 0.75
 PERSON_MIN_FACE_COVER = 0.5
+OTHER_MIN_FACE_COVER = 0.25
 PERSON_MAX_FACE_AREA = 0.6
 PERSON_MIN_AREA = 0.02
 EDGE_LOW, EDGE_HIGH = 0.4, 0.8
 BLOB_MIN_SHARE = 0.1
 HOLE_MAX_AREA = 0.01
 FALLBACK_INSET = 0.1
+MAX_FACES = 8
+CENTRE_PULL = 0.5
+TILE_MIN_ASPECT = 1.3
+MAX_TILES = 4
 
 
 @dataclass(frozen=True)
 class Cutout:
     """Where the subject is: a soft mask (255 = subject) the size of the photo, and the main face.
 
-    ``method`` is "model" when the mask is the segmented person, "fallback" when it is the frame.
+    ``faces`` counts the distinct faces found (0 for none, at most ``MAX_FACES``); ``face`` is the
+    largest, most central one, and the mask keeps only that person. ``method`` is "model" when the
+    mask is the segmented person, "fallback" when it is the frame.
     """
 
     mask: Image.Image
     face: Box | None
+    faces: int
     person_found: bool
     method: str
 
@@ -233,24 +243,27 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return overlap / np.maximum(area + areas - overlap, 1e-9)
 
 
-def _best_face(boxes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """The most confident face after weighted merging of the detections that overlap it."""
-    if scores.size == 0:
-        return None
-    top = int(np.argmax(scores))
-    group = _iou(boxes[top], boxes) > FACE_NMS_IOU
-    weights = scores[group] / scores[group].sum()
-    return (boxes[group] * weights[:, None]).sum(axis=0), float(scores[top])
+def _merge_faces(boxes: np.ndarray, scores: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """Each distinct face, most confident first: the score-weighted mean of the detections overlapping it."""
+    faces = []
+    free = np.ones(scores.size, dtype=bool)
+    for top in np.argsort(-scores, kind="stable"):
+        if free[top]:
+            group = free & (_iou(boxes[top], boxes) > FACE_NMS_IOU)
+            free &= ~group
+            weights = scores[group] / scores[group].sum()
+            faces.append(((boxes[group] * weights[:, None]).sum(axis=0), float(scores[top])))
+    return faces
 
 
-def _detect_face(
+def _detect_faces(
     detector: _Runner, image: Image.Image, crop: Crop | None = None
-) -> tuple[np.ndarray, float] | None:
-    """The most confident face in ``crop`` of ``image`` as a photo pixel box and its score."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The raw detections in ``crop`` of ``image``: photo pixel boxes [n, 4] and their scores [n]."""
     square, frame = _letterbox(image, DETECTOR_SIZE, crop)
     outputs = detector.run(_batch(square, -1.0, 1.0))
-    found = _best_face(*_decode_faces(outputs["regressors"][0], outputs["classificators"][0]))
-    return None if found is None else (frame.to_photo(found[0]), found[1])
+    boxes, scores = _decode_faces(outputs["regressors"][0], outputs["classificators"][0])
+    return np.array([frame.to_photo(box) for box in boxes]).reshape(-1, 4), scores
 
 
 def _clamp(box: np.ndarray, size: tuple[int, int]) -> Crop | None:
@@ -267,21 +280,62 @@ def _around(face: np.ndarray, scale: float) -> np.ndarray:
     return np.concatenate([centre - half, centre + half])
 
 
-def _confirm(detector: _Runner, image: Image.Image, face: np.ndarray) -> np.ndarray | None:
-    """The face's box found again close up at two framings, or None unless both agree it is a face.
+def _close_up(
+    detector: _Runner, image: Image.Image, face: np.ndarray, scale: float
+) -> tuple[np.ndarray, float] | None:
+    """The face found again in a square ``scale`` times its size around it, with its score, or None."""
+    crop = _clamp(_around(face, scale), image.size)
+    found = _merge_faces(*_detect_faces(detector, image, crop)) if crop else []
+    overlaps = [float(_iou(box, face[None])[0]) for box, _ in found]
+    best = int(np.argmax(overlaps)) if overlaps else -1
+    return found[best] if best >= 0 and overlaps[best] > FACE_NMS_IOU else None
+
+
+def _prominence(face: np.ndarray, size: tuple[int, int]) -> float:
+    """A face's width, less up to ``CENTRE_PULL`` of it the farther it sits from the photo's centre."""
+    half = np.array(size, dtype=np.float64) / 2.0
+    offset = np.linalg.norm(((face[:2] + face[2:]) / 2.0 - half) / half) / math.sqrt(2.0)
+    return float(face[2] - face[0]) * (1.0 - CENTRE_PULL * min(1.0, float(offset)))
+
+
+def _distinct(faces: list[np.ndarray]) -> list[np.ndarray]:
+    """``faces`` without any that overlaps an earlier one."""
+    kept: list[np.ndarray] = []
+    for face in faces:
+        if not kept or _iou(face, np.array(kept)).max() <= FACE_NMS_IOU:
+            kept.append(face)
+    return kept
+
+
+def _confirmed(
+    detector: _Runner, image: Image.Image, candidates: list[tuple[np.ndarray, bool]]
+) -> list[np.ndarray]:
+    """The candidate faces that close-up looks agree on, main face first; empty when there is no main face.
 
     BlazeFace is most reliable when the face fills a good part of its input, and its false
-    alarms on fur, food or texture rarely survive being looked at again at another scale.
+    alarms on fur, food or texture rarely survive being looked at again at another scale. Every
+    candidate gets one close-up look. The main face is the most prominent candidate that may be
+    one (its flag) and passes a second look at another framing; the others count when their one
+    look is confident.
     """
-    boxes, scores = [], []
-    for scale in CONFIRM_SCALES:
-        crop = _clamp(_around(face, scale), image.size)
-        found = _detect_face(detector, image, crop) if crop else None
-        if found is None or _iou(found[0], face[None])[0] <= FACE_NMS_IOU:
-            return None
-        boxes.append(found[0])
-        scores.append(found[1])
-    return boxes[0] if np.mean(scores) >= CONFIRM_MIN_SCORE else None
+    if not any(may_lead for _, may_lead in candidates):
+        return []
+    near = [
+        (face, may_lead, found)
+        for face, may_lead in candidates
+        if (found := _close_up(detector, image, face, CONFIRM_SCALES[0])) is not None
+    ]
+    near.sort(key=lambda entry: -_prominence(entry[2][0], image.size))
+    for index, (face, may_lead, (box, score)) in enumerate(near):
+        far = _close_up(detector, image, face, CONFIRM_SCALES[1]) if may_lead else None
+        if far is not None and (score + far[1]) / 2.0 >= CONFIRM_MIN_SCORE:
+            others = [
+                other
+                for position, (_, may_lead, (other, confidence)) in enumerate(near)
+                if (position > index or not may_lead) and confidence >= CONFIRM_MIN_SCORE
+            ]
+            return _distinct([box, *others])
+    return []
 
 
 def _inside(probability: np.ndarray, frame: _Frame) -> np.ndarray:
@@ -307,7 +361,7 @@ def _run_starts(region: np.ndarray) -> np.ndarray:
     return starts
 
 
-def _label(region: np.ndarray) -> np.ndarray:
+def label_blobs(region: np.ndarray) -> np.ndarray:
     """4-connected components of a boolean map: one id per component, -1 outside ``region``.
 
     Each row's runs get an id; runs that touch across rows are merged with union-find. Along a
@@ -324,7 +378,7 @@ def _label(region: np.ndarray) -> np.ndarray:
     return np.where(region, roots[runs.clip(0)], -1)
 
 
-def _component_sizes(labels: np.ndarray) -> np.ndarray:
+def blob_sizes(labels: np.ndarray) -> np.ndarray:
     """For each pixel, the size of its component (0 outside every component)."""
     inside = labels >= 0
     sizes = np.bincount(labels[inside], minlength=1)
@@ -333,7 +387,7 @@ def _component_sizes(labels: np.ndarray) -> np.ndarray:
 
 def _largest_blob(solid: np.ndarray) -> np.ndarray:
     """The largest 4-connected blob of a boolean map (all of the largest ones on a tie)."""
-    sizes = _component_sizes(_label(solid))
+    sizes = blob_sizes(label_blobs(solid))
     return (sizes == sizes.max()) & solid
 
 
@@ -362,69 +416,124 @@ def _box_mean(probability: np.ndarray, box: np.ndarray) -> float:
     return float(region.mean()) if region.size else 0.0
 
 
-def _plausible(probability: np.ndarray, frame: _Frame, face: np.ndarray) -> bool:
-    """A face counts when the segmenter sees a person there and it is not most of the picture."""
+def _plausible(
+    probability: np.ndarray, frame: _Frame, face: np.ndarray, cover: float = PERSON_MIN_FACE_COVER
+) -> bool:
+    """A face counts when the segmenter sees a person on ``cover`` of it and it is not most of the photo."""
     box = frame.to_input(face)
     photo_area = frame.width * frame.height
     return (
-        _box_mean(probability, box) >= PERSON_MIN_FACE_COVER
+        _box_mean(probability, box) >= cover
         and (box[2] - box[0]) * (box[3] - box[1]) <= PERSON_MAX_FACE_AREA * photo_area
         and float((probability > 0.5).sum()) >= PERSON_MIN_AREA * photo_area
     )
 
 
-def _search_areas(probability: np.ndarray, frame: _Frame, size: tuple[int, int]) -> Iterator[Crop | None]:
-    """Where to look for the face: the whole photo, then around the head of the person blob."""
-    yield None
-    head = _head_crop(probability, frame, size)
-    if head is not None:
-        yield head
+def _tiles(probability: np.ndarray, frame: _Frame, size: tuple[int, int]) -> list[Crop]:
+    """Overlapping squares along the top of a wide group of people, so that each face fills more of one.
+
+    Empty when the people are not at least ``TILE_MIN_ASPECT`` times wider than tall: then the
+    look at the whole photo sees their faces well enough.
+    """
+    rows, cols = np.nonzero(probability > 0.5)
+    if rows.size == 0:
+        return []
+    box = np.array([cols.min(), rows.min(), cols.max() + 1, rows.max() + 1], dtype=np.float64)
+    left, top, right, bottom = frame.to_photo(box / frame.size)
+    width, height = right - left, bottom - top
+    if width < TILE_MIN_ASPECT * height:
+        return []
+    side = max(min(height, width / 2.0), width / (MAX_TILES - 1))
+    count = min(MAX_TILES, math.ceil(width / side) + 1)
+    squares = (
+        _clamp(np.array([start, top, start + side, top + side]), size)
+        for start in np.linspace(left, right - side, count)
+    )
+    return [square for square in squares if square is not None]
 
 
-def _find_face(
+def _candidates(
+    detector: _Runner, image: Image.Image, probability: np.ndarray, frame: _Frame, areas: list[Crop | None]
+) -> list[tuple[np.ndarray, bool]]:
+    """The distinct plausible faces in ``areas`` of the photo (None: all of it), most confident first.
+
+    Each comes with whether it may be the main face: a low-resolution person map of a wide group
+    covers the other faces less well, so they need only ``OTHER_MIN_FACE_COVER``.
+    """
+    found = [_detect_faces(detector, image, area) for area in areas]
+    boxes = np.concatenate([boxes for boxes, _ in found])
+    scores = np.concatenate([scores for _, scores in found])
+    faces = [
+        (face, _plausible(probability, frame, face))
+        for face, _ in _merge_faces(boxes, scores)
+        if _plausible(probability, frame, face, OTHER_MIN_FACE_COVER)
+    ]
+    return faces[:MAX_FACES]
+
+
+def _find_faces(
     detector: _Runner, image: Image.Image, probability: np.ndarray, frame: _Frame
-) -> np.ndarray | None:
-    """The main face as a photo pixel box, once the segmenter and a close-up look both agree."""
-    for crop in _search_areas(probability, frame, image.size):
-        face = _detect_face(detector, image, crop)
-        if face is not None and _plausible(probability, frame, face[0]):
-            confirmed = _confirm(detector, image, face[0])
-            if confirmed is not None:
-                return confirmed
-    return None
+) -> list[np.ndarray]:
+    """The faces that the segmenter and close-up looks agree on, as photo pixel boxes, the main face first.
+
+    The search covers the whole photo, with squares along a wide group; only when that confirms
+    nobody, a square around the head of the largest person blob.
+    """
+    areas: list[Crop | None] = [None, *_tiles(probability, frame, image.size)]
+    faces = _confirmed(detector, image, _candidates(detector, image, probability, frame, areas))
+    head = None if faces else _head_crop(probability, frame, image.size)
+    if head is None:
+        return faces
+    return _confirmed(detector, image, _candidates(detector, image, probability, frame, [head]))
+
+
+def _own_columns(frame: _Frame, faces: list[np.ndarray]) -> np.ndarray:
+    """The map's columns nearer the main face (the first) than any other, in each face's widths."""
+    boxes = np.array([frame.to_input(face) for face in faces])
+    centres = (boxes[:, 0] + boxes[:, 2]) / 2.0
+    widths = np.maximum(boxes[:, 2] - boxes[:, 0], 1.0)
+    distances = np.abs(np.arange(frame.size)[None, :] + 0.5 - centres[:, None]) / widths[:, None]
+    return distances.argmin(axis=0) == 0
 
 
 def _main_blobs(solid: np.ndarray, face_pixel: tuple[int, int]) -> np.ndarray:
     """The blobs of ``solid`` at least a tenth the size of the largest, plus the one under the face."""
-    labels = _label(solid)
-    sizes = _component_sizes(labels)
+    labels = label_blobs(solid)
+    sizes = blob_sizes(labels)
     keep = sizes >= max(1, BLOB_MIN_SHARE * sizes.max())
     if solid[face_pixel]:
         keep |= labels == labels[face_pixel]
     return keep
 
 
-def _small_holes(gaps: np.ndarray, max_area: float) -> np.ndarray:
+def small_holes(gaps: np.ndarray, max_area: float) -> np.ndarray:
     """The parts of ``gaps`` enclosed away from the map's edge and no larger than ``max_area`` pixels."""
     ringed = np.pad(gaps, 1, constant_values=True)
-    labels = _label(ringed)
-    holes = ringed & (labels != labels[0, 0]) & (_component_sizes(labels) <= max_area)
+    labels = label_blobs(ringed)
+    holes = ringed & (labels != labels[0, 0]) & (blob_sizes(labels) <= max_area)
     return holes[1:-1, 1:-1]
 
 
-def _clean(probability: np.ndarray, frame: _Frame, face: np.ndarray) -> np.ndarray:
-    """The map with stray specks dropped and small holes in the person filled."""
-    box = frame.to_input(face)
+def _clean(probability: np.ndarray, frame: _Frame, faces: list[np.ndarray]) -> np.ndarray:
+    """The map of the main face's person: other people's sides and stray specks dropped, small holes filled.
+
+    Side by side people are split halfway between their faces (in face widths), so a neighbour
+    whose shoulder touches the main person is not kept.
+    """
+    box = frame.to_input(faces[0])
     side = probability.shape[0]
     face_pixel = tuple(np.clip(np.array([box[1] + box[3], box[0] + box[2]]) // 2, 0, side - 1).astype(int))
-    keep = _main_blobs(probability > EDGE_LOW, face_pixel)
-    holes = _small_holes(probability < EDGE_HIGH, HOLE_MAX_AREA * frame.width * frame.height)
+    solid = probability > EDGE_LOW
+    if len(faces) > 1:
+        solid &= _own_columns(frame, faces)[None, :]
+    keep = _main_blobs(solid, face_pixel)
+    holes = small_holes(~keep | (probability < EDGE_HIGH), HOLE_MAX_AREA * frame.width * frame.height)
     return np.where(holes, 1.0, np.where(keep, probability, 0.0)).astype(np.float32)
 
 
-def _smoothstep_table() -> list[int]:
-    """A 256-entry lookup that turns probability into a clean but soft-edged mask."""
-    levels = np.clip((np.arange(256) / 255.0 - EDGE_LOW) / (EDGE_HIGH - EDGE_LOW), 0.0, 1.0)
+def smoothstep_table(low: float = EDGE_LOW, high: float = EDGE_HIGH) -> list[int]:
+    """A 256-entry lookup for a clean, soft-edged mask: a smooth ramp from ``low`` to ``high`` (0..1)."""
+    levels = np.clip((np.arange(256) / 255.0 - low) / (high - low), 0.0, 1.0)
     return np.round(levels * levels * (3.0 - 2.0 * levels) * 255.0).astype(int).tolist()
 
 
@@ -433,7 +542,7 @@ def _person_mask(probability: np.ndarray, frame: _Frame, size: tuple[int, int]) 
     low = Image.fromarray(np.round(probability * 255.0).astype(np.uint8))
     low = low.filter(ImageFilter.GaussianBlur(0.8))
     mask = low.resize(size, Image.Resampling.BICUBIC, box=frame.placement)
-    return mask.point(_smoothstep_table())
+    return mask.point(smoothstep_table())
 
 
 def _fallback_mask(size: tuple[int, int]) -> Image.Image:
@@ -452,7 +561,7 @@ def _fallback_mask(size: tuple[int, int]) -> Image.Image:
 
 def _fallback(image: Image.Image) -> Cutout:
     """The plain framed cutout used when no person can be found."""
-    return Cutout(mask=_fallback_mask(image.size), face=None, person_found=False, method="fallback")
+    return Cutout(mask=_fallback_mask(image.size), face=None, faces=0, person_found=False, method="fallback")
 
 
 def _photo_box(face: np.ndarray, size: tuple[int, int]) -> Box:
@@ -466,7 +575,8 @@ def find_person(image: Image.Image, *, use_model: bool = True) -> Cutout:
     """Segment the person in ``image`` and find their face; fall back to a soft frame when there is none.
 
     The fallback is used when ``use_model`` is False, when the models cannot run here, and when
-    no face is confirmed on a segmented person (animals, objects, scenes).
+    no face is confirmed on a segmented person (animals, objects, scenes). In a group photo the
+    subject is the person with the largest, most central face.
     """
     models = _models() if use_model else None
     if models is None:
@@ -474,8 +584,9 @@ def find_person(image: Image.Image, *, use_model: bool = True) -> Cutout:
     square, frame = _letterbox(image, SEGMENTER_SIZE)
     raw = models.segmenter.run(_batch(square, 0.0, 1.0))["activation_10"][0, :, :, 0]
     probability = _inside(raw, frame)
-    face = _find_face(models.detector, image, probability, frame)
-    if face is None:
+    faces = _find_faces(models.detector, image, probability, frame)
+    if not faces:
         return _fallback(image)
-    mask = _person_mask(_clean(probability, frame, face), frame, image.size)
-    return Cutout(mask=mask, face=_photo_box(face, image.size), person_found=True, method="model")
+    mask = _person_mask(_clean(probability, frame, faces), frame, image.size)
+    face = _photo_box(faces[0], image.size)
+    return Cutout(mask=mask, face=face, faces=len(faces), person_found=True, method="model")
