@@ -66,11 +66,12 @@ def status_text(event: JobEvent) -> str:
 
 
 def figure_caption(job: Job) -> str:
-    """The caption under a finished figure; it says so when another generator stood in."""
+    """The caption under a finished figure; it says so when another generator stood in, and gives the
+    generator's notes, one a line."""
     caption = describe(job.spec)
     if job.painter != job.generator:
         caption += f" · painted by {job.painter}, standing in for {job.generator}"
-    return caption
+    return "\n".join((caption, *job.notes))
 
 
 def themes_text() -> str:

@@ -238,6 +238,8 @@ class ConsoleAdapter:
                 return
             stand_in = f" (painted by the {job.painted_by} generator instead)" if job.painted_by else ""
             self.say(f"{prefix} done → {path}{stand_in}")
+            for note in job.notes:
+                self.say(f"{prefix} {note}")
         elif event.kind is EventKind.FAILED:
             self.say(f"{prefix} failed: {event.reason}")
         elif event.kind is EventKind.CANCELLED:

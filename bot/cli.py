@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 from bot.errors import ConfigurationError, UserFacingError
 
 if TYPE_CHECKING:
-    from PIL import Image
-
     from bot.config import Settings
+    from bot.generators.base import Painted
     from bot.generators.local import LocalGenerator
     from bot.intake import Photo
     from bot.spec import FigureSpec
@@ -46,9 +45,22 @@ class UsageError(Exception):
     """The command line asks for something impossible; exit 2 with the message."""
 
 
+def _variant(text: str) -> int:
+    """The value of ``--variant``: a whole number from 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number from 1 (1: a fresh figure; 2, 3…: its re-rolls)"
+        )
+    return value
+
+
 def _render(args: argparse.Namespace) -> int:
     from bot.config import get_settings
-    from bot.generators.base import Misconfigured
+    from bot.generators.base import Misconfigured, as_painted
     from bot.generators.local import LocalGenerator
     from bot.intake import IntakeLimits, PhotoRejected, accept_photo
     from bot.output import encode_figure
@@ -67,6 +79,7 @@ def _render(args: argparse.Namespace) -> int:
             accessories=args.accessories,
             tagline=args.tagline,
             style=args.style or settings.figure_style,
+            variant=args.variant,
         )
         photo = accept_photo(data, limits)
     except UsageError as error:
@@ -76,32 +89,34 @@ def _render(args: argparse.Namespace) -> int:
         print(error.message, file=sys.stderr)
         return EXIT_REFUSED if isinstance(error, PhotoRejected | SpecError) else EXIT_USAGE
     local = LocalGenerator((settings.figure_width, settings.figure_height))
-    if args.generator == "openai":
-        if settings.openai_api_key is None:
-            print("figurebot: --generator openai needs OPENAI_API_KEY (see .env.example).", file=sys.stderr)
-            return EXIT_USAGE
-        try:
-            image = asyncio.run(_paint_with_openai(settings, local, photo, spec))
-        except Misconfigured as error:
-            print(f"figurebot: {error.message}", file=sys.stderr)
-            return EXIT_USAGE
-        except UserFacingError as error:
-            print(f"figurebot: {error.message}", file=sys.stderr)
-            return EXIT_REFUSED
-    else:
-        image = local.render(photo, spec)
+    if args.generator == "openai" and settings.openai_api_key is None:
+        print("figurebot: --generator openai needs OPENAI_API_KEY (see .env.example).", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        output.write_bytes(encode_figure(image, fmt))
+        if args.generator == "openai":
+            painted = asyncio.run(_paint_with_openai(settings, local, photo, spec))
+        else:
+            painted = as_painted(asyncio.run(local.generate(photo, spec)))
+    except Misconfigured as error:
+        print(f"figurebot: {error.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except UserFacingError as error:
+        print(f"figurebot: {error.message}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        output.write_bytes(encode_figure(painted.image, fmt))
     except OSError as error:
         print(f"figurebot: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
+    for note in painted.notes:  # what the generator could not do as asked, or chose for the user
+        print(note, file=sys.stderr)
     print(output)
     return EXIT_OK
 
 
 async def _paint_with_openai(
     settings: Settings, local: LocalGenerator, photo: Photo, spec: FigureSpec
-) -> Image.Image:
+) -> Painted:
     """Paint through OpenAI with a progress bar on stderr; the SDK's and the service's errors as messages."""
     from bot.generators.base import Progress
     from bot.generators.openai import OpenAIGenerator
@@ -121,7 +136,7 @@ async def _paint_with_openai(
     if painted.stand_in:
         print(f"OpenAI could not be used; painted by the {painted.stand_in} generator.", file=sys.stderr)
     print(f"Estimated cost: ${painted.cost_usd:.3f}", file=sys.stderr)
-    return painted.image
+    return painted
 
 
 def progress_bar(fraction: float, width: int = 24) -> str:
@@ -269,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--accessories", help='up to 4, comma-separated: "helmet, cat"')
     render.add_argument("--tagline", help="slogan under the name")
     render.add_argument("--style", help="box style: blister or window")
+    render.add_argument(
+        "--variant",
+        type=_variant,
+        default=1,
+        metavar="N",
+        help="which take of the figure: 1 (default) is a fresh one, 2, 3… what Re-roll gives in chats",
+    )
     render.add_argument(
         "--format", choices=["png", "jpeg", "webp"], help="output format (default: FIGURE_FORMAT, png)"
     )

@@ -24,6 +24,7 @@ from bot.generators.base import (
     Progress,
     Refused,
     Transient,
+    as_painted,
 )
 from bot.intake import Photo
 from bot.jobs import ACTIVE, EventKind, Job, JobEvent, Requester, Status
@@ -44,6 +45,7 @@ BROKEN = "Something went wrong while making your figure; please try again."
 TOO_SLOW = "Making your figure took too long."
 STATUS_GRACE = 5.0  # seconds a painting update on its way may take before the outcome is told
 FIGURE_EXPIRED = "Your figure could not be delivered before it expired; please make it again."
+MAX_NOTES, MAX_NOTE_LENGTH = 4, 160  # a generator's notes kept with a figure
 
 
 class LimitReached(UserFacingError):
@@ -82,6 +84,15 @@ def _day_and_reset(now: float) -> tuple[str, str]:
     left = int((start + timedelta(days=1) - moment).total_seconds())
     hours, minutes = divmod(max(60, left) // 60, 60)
     return start.date().isoformat(), f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _shown_notes(notes: tuple[str, ...]) -> tuple[str, ...]:
+    """A generator's notes cut to what every chat can show with a figure (Telegram captions hold 1024
+    characters): ``MAX_NOTES`` of at most ``MAX_NOTE_LENGTH`` characters, blank ones left out."""
+    kept = (" ".join(note.split()) for note in notes)
+    return tuple(
+        note if len(note) <= MAX_NOTE_LENGTH else note[: MAX_NOTE_LENGTH - 1] + "…" for note in kept if note
+    )[:MAX_NOTES]
 
 
 def _expiry(now: float, retention: float) -> float | None:
@@ -321,17 +332,21 @@ class JobEngine:
     async def reroll(
         self, job_id: str, requester: Requester, spec: FigureSpec | None = None, ref: str | None = None
     ) -> Submitted:
-        """Make another figure from the photo of ``job_id`` (same spec unless a new one is given)."""
+        """Make another figure from the photo of ``job_id`` (same spec unless a new one is given). It is the
+        photo's next variant, one more than any figure made from it so far, so each re-roll (or change of
+        theme) is a different take."""
         job = await self.own_job(job_id, requester)
         name, chosen = await self.generator_in(requester, job.generator)
         await self._check_consent(requester, name, chosen)
         async with self._admission:
-            if job.photo_id is None or not await self.store.photo_exists(job.photo_id):
+            variant = await self.store.next_variant(job.photo_id) if job.photo_id else None
+            if job.photo_id is None or variant is None:
                 raise UserFacingError(expired_message(self.settings))
             await self._check_limits(requester, name, chosen)
             # The new job exists before the photo is held, so a sibling finishing in between
             # cannot start the photo's retention clock.
-            new_id = await self._add_job(requester, spec or job.spec, name, job.photo_id, job.id, ref)
+            new_spec = replace(spec or job.spec, variant=variant)
+            new_id = await self._add_job(requester, new_spec, name, job.photo_id, job.id, ref)
             await self.store.set_photo_expiry(job.photo_id, None)
         return await self._announce(new_id)
 
@@ -344,14 +359,14 @@ class JobEngine:
         parent_id: str | None = None,
         ref: str | None = None,
     ) -> str:
-        """Store the job and count it against today's quotas."""
+        """Count the job against today's quotas and store it: counted first, so a job that can be seen
+        (in ``/quota``'s figures in the works) is always in the day's count too."""
         now = self.clock()
-        job_id = await self.store.add_job(requester, spec, generator, photo_id, now, parent_id, ref)
         subjects = self._subjects(requester)
         await self.store.count_job(
             _day_and_reset(now)[0], requester.platform, subjects.values(), generator, subjects["chat"]
         )
-        return job_id
+        return await self.store.add_job(requester, spec, generator, photo_id, now, parent_id, ref)
 
     async def _announce(self, job_id: str) -> Submitted:
         """Tell the platform a job is queued, wake a worker, and report the job's place."""
@@ -571,7 +586,7 @@ class JobEngine:
                         raise
         finally:
             await self._settle_statuses(job.id)
-        painted = result if isinstance(result, Painted) else Painted(result)
+        painted = as_painted(result)
         return replace(painted, stand_in=stand_in) if stand_in else painted
 
     def _post_status(self, event: JobEvent) -> None:
@@ -680,7 +695,15 @@ class JobEngine:
         figure_expiry = _expiry(now, self.settings.figure_retention)
         photo_expiry = _expiry(now, await self._photo_retention(job))
         done = await self.store.finish_job(
-            job, data, fmt, now, figure_expiry, photo_expiry, painted.cost_usd or None, painted.stand_in
+            job,
+            data,
+            fmt,
+            now,
+            figure_expiry,
+            photo_expiry,
+            cost_usd=painted.cost_usd or None,
+            painted_by=painted.stand_in,
+            notes=_shown_notes(painted.notes),
         )
         if done is None:  # cancelled or forgotten while the last step ran
             return

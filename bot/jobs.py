@@ -43,9 +43,20 @@ def spec_to_json(spec: FigureSpec) -> str:
 
 
 def spec_from_json(text: str) -> FigureSpec:
+    """The spec stored as ``text``; fields it predates (``variant``) get their defaults."""
     data: dict[str, Any] = json.loads(text)
     data["accessories"] = tuple(data.get("accessories", ()))
     return FigureSpec(**data)
+
+
+def notes_to_json(notes: tuple[str, ...]) -> str | None:
+    """Notes as stored: a JSON list, or ``None`` for none."""
+    return json.dumps(list(notes), ensure_ascii=False) if notes else None
+
+
+def notes_from_json(text: str | None) -> tuple[str, ...]:
+    """Stored notes as a tuple (``()`` for none, as in rows older than notes)."""
+    return tuple(json.loads(text)) if text else ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Job:
     ref: str | None = None
     cost_usd: float | None = None
     painted_by: str | None = None
+    notes: tuple[str, ...] = ()  # what the generator said about the figure, shown to the user with it
 
     @property
     def painter(self) -> str:
@@ -98,6 +110,7 @@ class Job:
             ref=row.ref,
             cost_usd=row.cost_usd,
             painted_by=row.painted_by,
+            notes=notes_from_json(row.notes),
         )
 
 

@@ -1,4 +1,5 @@
-"""The figure spec (name, theme, costume, accessories, tagline, box style) and how chat text becomes one.
+"""The figure spec (name, theme, costume, accessories, tagline, box style, variant) and how chat text
+becomes one.
 
 Captions take these forms, optionally after a bot command or mention
 (``/figure``, ``/figure@figure_bot``, ``@figure_bot``, ``<@123>``)::
@@ -55,6 +56,7 @@ class FigureSpec:
     accessories: tuple[str, ...] = ()  # () = the theme's default accessories
     tagline: str = ""
     style: str = DEFAULT_STYLE
+    variant: int = 1  # which take of the same figure: 1 is a fresh one, each re-roll the next number
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,6 +193,7 @@ def clean_text(text: str, field: str, limit: int) -> str:
 # Building a spec
 
 _FIELDS = tuple(field.name for field in fields(FigureSpec))
+_TEXT_FIELDS = tuple(field for field in _FIELDS if field != "variant")  # what user text may set
 # Commas and semicolons, also fullwidth, ideographic and Arabic ones.
 _ITEM_SEPARATORS = re.compile("[,;\uff0c\uff1b\u3001\u060c]")
 _STYLE_WORDS = {"blister": "blister", "card": "blister", "window": "window", "box": "window"}
@@ -235,6 +238,13 @@ def _style(text: str | None) -> str:
     return style
 
 
+def _variant(value: int) -> int:
+    """A variant: a whole number from 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"The variant must be a whole number from 1, not {_shown(str(value))}.")
+    return value
+
+
 def make_spec(
     *,
     name: str | None = None,
@@ -243,6 +253,7 @@ def make_spec(
     accessories: str | Sequence[str] | None = None,
     tagline: str | None = None,
     style: str | None = None,
+    variant: int = 1,
 ) -> FigureSpec:
     """A FigureSpec with every field cleaned and checked; missing or blank fields get their defaults."""
     return FigureSpec(
@@ -252,6 +263,7 @@ def make_spec(
         accessories=_accessories(accessories),
         tagline=clean_text(tagline or "", "tagline", LIMITS["tagline"]),
         style=_style(style),
+        variant=_variant(variant),
     )
 
 
@@ -260,7 +272,7 @@ def make_spec(
 
 _POSITIONAL = ("name", "theme", "accessories", "tagline")
 _KEYS = {
-    **{field: field for field in _FIELDS},
+    **{field: field for field in _TEXT_FIELDS},
     "accessory": "accessories",
     "acc": "accessories",
     "items": "accessories",
@@ -379,7 +391,8 @@ def _caption_fields(text: str) -> dict[str, str]:
 
 
 def parse_caption(text: str | None, base: FigureSpec | None = None) -> FigureSpec:
-    """The spec a chat caption asks for; fields the caption leaves out keep ``base``'s values.
+    """The spec a chat caption asks for; fields the caption leaves out keep ``base``'s values, and the
+    variant is always ``base``'s (it is not user text: the engine numbers re-rolls).
 
     See the module docstring for the caption forms. Raises SpecError with a message for the user.
     """

@@ -32,7 +32,8 @@ PERSON = ROOT / "examples" / "astronaut.png"
 @dataclass
 class ScriptedGenerator:
     """A generator that plays a script: each call takes the next step (an exception to raise, or None to
-    succeed after ``delay`` seconds). It records which specs it painted and the photos it was given."""
+    succeed after ``delay`` seconds). It records which names (and specs) it painted and the photos it was
+    given; ``notes`` go with each figure, for the user."""
 
     name: str = "scripted"
     sends_photo_off_machine: bool = False
@@ -43,8 +44,10 @@ class ScriptedGenerator:
     delay: float = 0.0
     cost: float = 0.0  # reported with each figure (as a Painted)
     stand_in: str | None = None
+    notes: tuple[str, ...] = ()
     script: list[Exception | None] = field(default_factory=list)
     painted: list[str] = field(default_factory=list)
+    specs: list[FigureSpec] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
     started: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
@@ -67,8 +70,10 @@ class ScriptedGenerator:
         if step is not None:
             raise step
         self.painted.append(spec.name)
+        self.specs.append(spec)
         image = Image.new("RGB", (64, 96), (200, 40, 40))
-        return Painted(image, self.cost, self.stand_in) if self.cost or self.stand_in else image
+        reported = self.cost or self.stand_in or self.notes
+        return Painted(image, self.cost, self.stand_in, self.notes) if reported else image
 
 
 def settings_for(tmp_path: Path, **values: Any) -> Settings:

@@ -147,3 +147,46 @@ def test_render_imports_no_platform_library(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "0 []"
+
+
+# A stand-in for the offline generator: says which variant it was asked for, and returns a note.
+NOTING_GENERATOR = """
+import sys
+from PIL import Image
+from bot.generators.base import Painted
+from bot.generators.local import LocalGenerator
+
+async def generate(self, photo, spec, on_progress=None, requester=""):
+    print("variant", spec.variant)
+    return Painted(Image.new("RGB", (64, 96)), notes=("I could not draw: jetpack",))
+
+LocalGenerator.generate = generate
+from bot.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_variant_reaches_the_generator_and_its_notes_go_to_stderr(tmp_path: Path) -> None:
+    out = tmp_path / "f.png"
+    args = ["render", str(PERSON), "-o", str(out), "--costume", "jetpack"]
+    for extra, variant in (([], 1), (["--variant", "3"], 3)):
+        result = subprocess.run(
+            [sys.executable, "-c", NOTING_GENERATOR, *args, *extra],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [f"variant {variant}", str(out)]
+        assert result.stderr == "I could not draw: jetpack\n"
+        assert out.exists()
+
+
+def test_a_bad_variant_exits_2_and_says_what_it_takes(tmp_path: Path) -> None:
+    for value in ("0", "-1", "two", "1.5", ""):
+        result = figurebot("render", str(PERSON), "-o", str(tmp_path / "x.png"), f"--variant={value}")
+        assert result.returncode == 2, value
+        assert "--variant" in result.stderr and "whole number from 1" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.png").exists()

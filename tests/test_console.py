@@ -327,3 +327,22 @@ async def test_consent_flow_for_a_generator_that_sends_photos_away(tmp_path: Pat
         assert await r.console.pop() == "Thanks: the privacy notice is accepted."
         await r.console.push(f"/figure {PERSON} name=Ann")
         assert "queued for Ann" in await r.console.pop()
+
+
+async def test_reroll_makes_the_next_variant_and_notes_follow_the_figure(tmp_path: Path) -> None:
+    generator = ScriptedGenerator(notes=("I could not draw: jetpack",))
+    async with rig(tmp_path, generator, max_active_jobs_per_user=0) as r:
+        await r.console.push(f"/figure {PERSON} name=Alex costume=jetpack")
+        first = (await r.console.pop()).split(":")[0]
+        said = await r.said_until(lambda line: "jetpack" in line)
+        assert said[-2].startswith(f"{first}: done → ")
+        assert said[-1] == f"{first}: I could not draw: jetpack"
+        for command in (f"/reroll {first}", f"/reroll {first}", "/reroll name=Sam"):
+            await r.console.push(command)
+            await r.said_until(lambda line: "jetpack" in line)
+        assert [(spec.name, spec.variant) for spec in generator.specs] == [
+            ("Alex", 1),
+            ("Alex", 2),
+            ("Alex", 3),
+            ("Sam", 4),
+        ]

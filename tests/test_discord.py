@@ -395,8 +395,9 @@ async def test_a_double_tap_on_re_roll_or_a_theme_makes_one_figure(api: FakeDisc
             taps = [api.press(message, custom_id, ALICE, values) for _ in range(2)]
             for tap in taps:
                 await api.dispatch(tap)
-            answers = sorted([(await api.callback(tap)).json["type"] for tap in taps])
-            assert answers == [5, 6]  # one figure on its way; the other tap only acknowledged
+            answers = [(await api.callback(tap)).json["type"] for tap in taps]
+            assert sorted(answers) == [5, 6]  # one figure on its way; the other tap only acknowledged
+            await bot.result(taps[answers.index(5)])  # deferred before it is submitted: wait for it
         await bot.idle()
         assert bot.generator.painted == ["Eileen"] * 3
 
@@ -781,3 +782,31 @@ async def test_a_rest_429_is_waited_out_and_retried(api: FakeDiscord, tmp_path: 
         assert (first.status, second.status) == (429, 200)
         assert second.at - first.at >= 0.3
         await bot.idle()
+
+
+async def test_each_reroll_is_a_new_variant_and_notes_come_in_the_embed(
+    api: FakeDiscord, tmp_path: Path
+) -> None:
+    generator = ScriptedGenerator(notes=("I could not draw: *jetpack*",))
+    async with running(api, tmp_path, generator) as bot:
+        result = await bot.result(await bot.figure(name="Eileen", costume="*jetpack*"))
+        assert result["embeds"][0]["description"] == "I could not draw: \\*jetpack\\*"
+        await bot.idle()
+        press = api.press(api.public(result), button(result, "fig:reroll:"), ALICE)
+        await bot.run(press)
+        again = await bot.result(press)
+        await bot.idle()
+        themed = api.press(api.public(result), button(result, "fig:theme:"), ALICE, values=["pirate"])
+        await bot.run(themed)  # the first figure once more
+        await bot.result(themed)
+        await bot.idle()
+        press = api.press(api.public(again), button(again, "fig:reroll:"), ALICE)
+        await bot.run(press)
+        assert (await bot.result(press))["embeds"][0]["description"] == "I could not draw: \\*jetpack\\*"
+        await bot.idle()
+        assert [(spec.theme, spec.variant) for spec in generator.specs] == [
+            ("superhero", 1),
+            ("superhero", 2),
+            ("pirate", 3),
+            ("superhero", 4),
+        ]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from bot.engine import BROKEN, BUSY, FIGURE_EXPIRED, UNAVAILABLE, LimitReached
+from bot.engine import BROKEN, BUSY, FIGURE_EXPIRED, MAX_NOTE_LENGTH, MAX_NOTES, UNAVAILABLE, LimitReached
 from bot.errors import UserFacingError
-from bot.generators.base import BadInput, Misconfigured, Refused, Transient
-from bot.jobs import Requester, Status
+from bot.generators.base import BadInput, Misconfigured, Painted, Refused, Transient
+from bot.jobs import EventKind, JobEvent, Requester, Status
 from tests.engine_kit import (
     Clock,
     ScriptedGenerator,
@@ -384,3 +385,82 @@ async def test_a_platform_not_connected_yet_makes_deliveries_wait_quietly(
         connected = True
         assert await r.engine.redeliver() == 1
         assert delivered[-1].value == "done"
+
+
+# -- variants (Re-roll) and notes ---------------------------------------------------------------------
+
+
+async def test_each_reroll_of_a_photo_is_its_next_variant(tmp_path: Path) -> None:
+    async with rig(tmp_path, max_active_jobs_per_user=0) as r:
+        first = await r.engine.submit(r.requester(), photo(), spec("Alex"))
+        again = await r.engine.reroll(first.job_id, r.requester())
+        twice = await r.engine.reroll(first.job_id, r.requester())  # the same figure again: a new take
+        themed = await r.engine.reroll(again.job_id, r.requester(), replace(spec("Alex"), variant=9))
+        other = await r.engine.submit(r.requester(), photo(), spec("Bo"))  # another photo starts over
+        jobs = [await r.store.job(s.job_id) for s in (first, again, twice, themed, other)]
+        assert [job.spec.variant for job in jobs] == [1, 2, 3, 4, 1]
+        for job in jobs:
+            await wait_for_status(r.store, job.id, Status.DONE)
+        assert sorted((s.name, s.variant) for s in r.generator.specs) == [
+            ("Alex", 1),
+            ("Alex", 2),
+            ("Alex", 3),
+            ("Alex", 4),
+            ("Bo", 1),
+        ]
+        await r.engine.delete_figure(themed.job_id, r.requester())  # a deleted take is not made again
+        after = await r.engine.reroll(first.job_id, r.requester())
+        assert (await r.store.job(after.job_id)).spec.variant == 5
+
+
+async def test_the_generators_notes_are_kept_with_the_figure_and_told(tmp_path: Path) -> None:
+    notes = ("I could not draw: jetpack", "I used the person in the middle; crop the photo to choose.")
+    events: list[JobEvent] = []
+
+    async def down_once(event: JobEvent) -> None:
+        if event.kind is EventKind.DONE:
+            events.append(event)
+            if len(events) == 1:
+                raise ConnectionError("platform down")
+
+    async with rig(tmp_path, ScriptedGenerator(notes=notes)) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        said = await r.said_until(lambda line: "jetpack" in line)
+        assert said[-2].startswith(f"{submitted.job_id}: done → ")
+        assert said[-1] == f"{submitted.job_id}: I could not draw: jetpack"
+        assert await r.console.pop() == f"{submitted.job_id}: {notes[1]}"
+        assert (await r.store.job(submitted.job_id)).notes == notes
+
+        r.engine.subscribe("console", down_once)
+        second = await r.engine.submit(r.requester(), photo(), spec())
+        await wait_for_status(r.store, second.job_id, Status.DONE)
+        assert await r.engine.redeliver() == 1  # rebuilt from the store, notes and all
+        assert [event.job.notes for event in events] == [notes, notes]
+
+
+async def test_notes_are_cut_to_what_a_chat_can_show(tmp_path: Path) -> None:
+    noisy = ("", "  one\n  line  ", "x" * 500, "three", "four", "five")
+    async with rig(tmp_path, ScriptedGenerator(notes=noisy)) as r:
+        submitted = await r.engine.submit(r.requester(), photo(), spec())
+        job = await wait_for_status(r.store, submitted.job_id, Status.DONE)
+    assert job.notes == ("one line", "x" * (MAX_NOTE_LENGTH - 1) + "…", "three", "four")
+    assert len(job.notes) == MAX_NOTES
+
+
+async def test_a_local_stand_in_for_openai_keeps_the_local_notes(tmp_path: Path) -> None:
+    from bot.generators.local import LocalGenerator
+    from bot.generators.openai import OpenAIGenerator
+    from tests.engine_kit import settings_for
+
+    class NotingBoxer(LocalGenerator):
+        async def generate(self, photo, spec, on_progress=None, requester=""):  # type: ignore[no-untyped-def]
+            return Painted(Image.new("RGB", (64, 96)), notes=("I could not draw: jetpack",))
+
+    async def unusable(*args: object) -> Painted:
+        raise Misconfigured("billing")
+
+    settings = settings_for(tmp_path, openai_api_key="sk-test", fallback_to_local=True)
+    generator = OpenAIGenerator(settings, NotingBoxer())
+    generator._paint = unusable  # type: ignore[method-assign]
+    painted = await generator.generate(photo(), spec())
+    assert (painted.stand_in, painted.notes) == ("local", ("I could not draw: jetpack",))

@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 
 from bot.errors import UserFacingError
+from bot.jobs import spec_from_json, spec_to_json
 from bot.spec import (
     BOX_STYLES,
     DEFAULT_NAME,
@@ -778,3 +779,36 @@ def remade(spec: FigureSpec) -> FigureSpec:
         tagline=spec.tagline,
         style=spec.style,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The variant: which take of a figure (Re-roll), never set by user text
+
+
+def test_variant_is_1_unless_given() -> None:
+    assert FigureSpec().variant == make_spec().variant == 1
+    assert make_spec(name="Alex", variant=3) == FigureSpec(name="Alex", variant=3)
+
+
+@pytest.mark.parametrize("variant", [0, -2, True, "2", 1.5])
+def test_variant_must_be_a_whole_number_from_1(variant: object) -> None:
+    with pytest.raises(SpecError, match="variant must be a whole number from 1"):
+        make_spec(variant=variant)  # type: ignore[arg-type]
+
+
+def test_captions_keep_the_base_variant_and_cannot_set_one() -> None:
+    base = make_spec(name="Sam", theme="wizard", variant=4)
+    assert parse_caption("name=Alex | pirate", base).variant == 4
+    assert parse_caption("Alex | pirate").variant == 1
+    with pytest.raises(SpecError, match="I don't know the option 'variant'"):
+        parse_caption("Alex variant=2", base)
+
+
+def test_stored_specs_keep_their_variant_and_older_ones_read_as_1() -> None:
+    spec = make_spec(name="Zoë", accessories="owl, 🚀", variant=7)
+    assert spec_from_json(spec_to_json(spec)) == spec
+    older = (
+        '{"name": "Zoë", "theme": "wizard", "costume": "", "accessories": ["owl"], "tagline": "", '
+        '"style": "window"}'
+    )
+    assert spec_from_json(older) == FigureSpec("Zoë", "wizard", "", ("owl",), "", "window", 1)

@@ -938,3 +938,27 @@ async def test_a_429_or_an_outage_around_a_press_ends_in_no_apology(tmp_path: Pa
         assert await bot.store.latest_job("telegram", "1001") is None
         answers = [call.params.get("text") for call in api.sent("answerCallbackQuery")]
         assert BROKEN not in answers + api.texts(1001)
+
+
+async def test_each_reroll_is_a_new_variant_and_notes_come_with_the_figure(tmp_path: Path) -> None:
+    generator = ScriptedGenerator(notes=("I could not draw: jetpack",))
+    async with FakeTelegram() as api, running_bot(tmp_path, api, generator) as bot:
+        ann = api.user(1001, "Ann")
+        api.send_photo(ann, PHOTO, caption="name=Alex theme=astronaut costume=jetpack")
+        first = await next_figure(api, 1001)
+        assert first.params["caption"] == "Alex (Astronaut)\nI could not draw: jetpack"
+        api.press(ann, first.result, button(first, "Re-roll"))
+        second = await next_figure(api, 1001, after=1)
+        api.press(ann, first.result, button(first, "Change theme"))  # the first figure once more
+        markup = await api.wait_for(lambda c: c.method == "editMessageReplyMarkup")
+        api.press(ann, first.result, button(markup, "Wizard"))
+        third = await next_figure(api, 1001, after=2)
+        assert third.params["caption"] == "Alex (Wizard)\nI could not draw: jetpack"
+        api.press(ann, second.result, button(second, "Re-roll"))
+        await next_figure(api, 1001, after=3)
+        assert [(spec.theme, spec.variant) for spec in bot.generator.specs] == [
+            ("astronaut", 1),
+            ("astronaut", 2),
+            ("wizard", 3),
+            ("astronaut", 4),
+        ]

@@ -51,13 +51,16 @@ class Result:
 
 
 def result_of(job: Job, figure: bytes, figure_format: str, enterable: bool = False) -> Result:
-    """The message that shows ``figure``: name, theme and generator in an embed, and the job's buttons
-    (with Enter challenge when ``enterable``)."""
+    """The message that shows ``figure``: name, theme, generator and the generator's notes in an embed,
+    and the job's buttons (with Enter challenge when ``enterable``)."""
     theme = find_theme(job.spec.theme)
     filename = f"figure-{job.id}.{'jpg' if figure_format == 'jpeg' else figure_format}"
     colour = discord.Colour.from_rgb(*theme.palette.accent)
     # Names and free-text themes are anyone's words: markdown and masked links stay text.
-    embed = discord.Embed(title=discord.utils.escape_markdown(job.spec.name), colour=colour)
+    notes = "\n".join(discord.utils.escape_markdown(note) for note in job.notes)  # they quote user words
+    embed = discord.Embed(
+        title=discord.utils.escape_markdown(job.spec.name), description=notes or None, colour=colour
+    )
     embed.add_field(name="Theme", value=discord.utils.escape_markdown(theme.name))
     embed.add_field(name="Made with", value=job.painter)
     embed.set_image(url=f"attachment://{filename}")

@@ -41,12 +41,19 @@ class Misconfigured(GeneratorError):
 
 @dataclass(frozen=True)
 class Painted:
-    """A finished figure with what the engine should know about it: its estimated cost, and the
-    generator that stood in when the requested one could not paint (a fallback)."""
+    """A finished figure with what the engine should know about it: its estimated cost, the generator
+    that stood in when the requested one could not paint (a fallback), and notes for the user: short
+    sentences shown with the figure ("I could not draw: jetpack")."""
 
     image: Image.Image
     cost_usd: float = 0.0
     stand_in: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def as_painted(result: Image.Image | Painted) -> Painted:
+    """What a generator returned, as a ``Painted`` (a bare image has no cost, stand-in or notes)."""
+    return result if isinstance(result, Painted) else Painted(result)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class Generator(Protocol):
         on_progress: ProgressCallback | None = None,
         requester: str = "",
     ) -> Image.Image | Painted:
-        """The figure; a ``Painted`` when there is a cost or a stand-in to report. ``requester`` is a keyed
-        hash of who asked (never their id), for services that watch for abuse per end user."""
+        """The figure; a ``Painted`` when there is a cost, a stand-in or a note to report. ``spec.variant``
+        picks the take: the same inputs and variant give the same picture. ``requester`` is a keyed hash
+        of who asked (never their id), for services that watch for abuse per end user."""
         ...

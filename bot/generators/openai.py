@@ -14,6 +14,7 @@ import io
 import logging
 import math
 import re
+from dataclasses import replace
 from typing import Any
 
 import openai
@@ -30,6 +31,7 @@ from bot.generators.base import (
     ProgressCallback,
     Refused,
     Transient,
+    as_painted,
 )
 from bot.generators.local import Figure, LocalGenerator
 from bot.generators.prompts import figure_prompt, moderation_texts
@@ -104,8 +106,8 @@ class OpenAIGenerator:
             if not self.settings.fallback_to_local:
                 raise
             log.error("openai unusable, painting locally instead: %s", error.message)
-            image = await self.boxer.generate(photo, spec, on_progress)
-            return Painted(image, stand_in=self.boxer.name)
+            painted = as_painted(await self.boxer.generate(photo, spec, on_progress))
+            return replace(painted, stand_in=self.boxer.name)  # with the local generator's notes
 
     async def _paint(
         self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None, requester: str

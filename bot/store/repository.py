@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.chats import ChatSettings
 from bot.errors import ConfigurationError
-from bot.jobs import ACTIVE, Job, Requester, Status, spec_to_json
+from bot.jobs import ACTIVE, Job, Requester, Status, notes_to_json, spec_to_json
 from bot.privacy import Vault
 from bot.spec import FigureSpec
 from bot.store.database import create_engine, migrate
@@ -105,6 +105,7 @@ _FINISH = (
         finished_at=bindparam("now"),
         cost_usd=bindparam("cost_usd"),
         painted_by=bindparam("painted_by"),
+        notes=bindparam("notes"),
     )
 )
 # A photo no waiting or running job needs any more (parameter ``photo_id``).
@@ -113,6 +114,12 @@ _UNUSED_PHOTO = and_(
     ~select(jobs.c.id)
     .where(jobs.c.photo_id == bindparam("photo_id"), jobs.c.status.in_(list(ACTIVE)))
     .exists(),
+)
+_NEXT_VARIANT = (
+    update(photos)
+    .where(photos.c.id == bindparam("photo_id"))
+    .values(last_variant=photos.c.last_variant + 1)
+    .returning(photos.c.last_variant)
 )
 _RELEASE = update(photos).where(_UNUSED_PHOTO).values(expires_at=bindparam("expires_at"))
 _DELETE_UNUSED = delete(photos).where(_UNUSED_PHOTO)
@@ -216,6 +223,12 @@ class Store:
     async def set_photo_expiry(self, photo_id: str, expires_at: float | None) -> None:
         """Keep the photo until ``expires_at`` (``None``: while a job needs it)."""
         await self.execute(update(photos).where(photos.c.id == photo_id).values(expires_at=expires_at))
+
+    async def next_variant(self, photo_id: str) -> int | None:
+        """Count one more take of the photo (a re-roll) and return its number, in one step, so no two
+        takes share one; ``None`` when the photo is gone."""
+        async with self.transaction() as connection:
+            return (await connection.execute(_NEXT_VARIANT, {"photo_id": photo_id})).scalar()
 
     async def delete_unused_photo(self, photo_id: str) -> None:
         """Delete the photo unless a waiting or running job still needs it."""
@@ -333,8 +346,10 @@ class Store:
         photo_expiry: float | None,
         cost_usd: float | None = None,
         painted_by: str | None = None,
+        notes: tuple[str, ...] = (),
     ) -> Job | None:
-        """Store the figure, mark the job done and start the photo's retention clock, all at once.
+        """Store the figure (with the generator's notes), mark the job done and start the photo's
+        retention clock, all at once.
 
         ``None`` (and nothing stored) when the job is no longer running: it was cancelled or forgotten.
         """
@@ -348,6 +363,7 @@ class Store:
                 "now": now,
                 "cost_usd": cost_usd,
                 "painted_by": painted_by,
+                "notes": notes_to_json(notes),
             }
             done = await connection.execute(_FINISH, finish)
             if done.rowcount != 1:
@@ -372,6 +388,7 @@ class Store:
             finished_at=now,
             cost_usd=cost_usd,
             painted_by=painted_by,
+            notes=notes,
         )
 
     async def release_photo(self, photo_id: str, expires_at: float | None) -> None:

@@ -41,6 +41,7 @@ photos = Table(
     Column("data", LargeBinary, nullable=False),  # encrypted photo bytes
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float),  # null while a job still needs the photo
+    Column("last_variant", Integer, nullable=False, default=1),  # the latest take of it: 1, then re-rolls
     Index("ix_photos_owner", "platform", "user_id"),
     Index("ix_photos_expires", "expires_at"),
 )
@@ -68,6 +69,7 @@ jobs = Table(
     Column("ref", Text),  # the platform's note: where the status message is, which interaction to answer
     Column("cost_usd", Float),  # estimated spend of the generator calls
     Column("painted_by", String(32)),  # the generator that stood in, when it was not ``generator``
+    Column("notes", Text),  # what the generator said about the figure for the user, a JSON list
     Index("ix_jobs_queue", "status", "generator", "platform", "user_id", "created_at"),
     Index("ix_jobs_served", "platform", "user_id", "started_at", "status"),
     Index("ix_jobs_owner", "platform", "user_id", "created_at"),
