@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -80,22 +79,6 @@ def _on_canvas(size: tuple[int, int], side: int) -> Image.Image:
 @pytest.fixture(scope="module")
 def astronaut_cutout() -> Cutout:
     return find_person(_astronaut())
-
-
-@pytest.fixture
-def fresh_models() -> Iterator[None]:
-    """Forget the loaded models before and after the test, so it can change how they load."""
-    segmentation._cached_models.cache_clear()
-    yield
-    segmentation._cached_models.cache_clear()
-
-
-@pytest.fixture
-def runtime_missing(monkeypatch: pytest.MonkeyPatch, fresh_models: None) -> None:
-    def no_runtime(path: Path) -> None:
-        raise ImportError("No module named 'ai_edge_litert'")
-
-    monkeypatch.setattr(segmentation, "_load_interpreter", no_runtime)
 
 
 def test_models_load_here() -> None:

@@ -1,28 +1,41 @@
-"""The offline generator: cut the person out, make them a plastic toy, and box them. No key, no network."""
+"""The offline generator: the person as a plastic toy in the theme's costume, boxed. No key, no network."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
-from bot.boxart.compose import Anchor, box_text, compose_box, figure_limit
-from bot.generators.base import Progress, ProgressCallback
-from bot.generators.segmentation import find_person
-from bot.generators.toy import make_toy, subject_box
+from bot.boxart.compose import Anchor, BoxText, box_text, compose_box, figure_limit
+from bot.figure.exposure import corrected
+from bot.figure.head import portrait_face
+from bot.figure.outfit import outfit_for
+from bot.figure.pose import pose_for
+from bot.figure.subject import subject_mask
+from bot.figure.toy import Held, build_person, build_subject
+from bot.generators.base import Painted, Progress, ProgressCallback
+from bot.generators.segmentation import find_person, models_available
 from bot.intake import Photo
 from bot.spec import FigureSpec
 from bot.themes import find_theme
 
+GROUP_NOTE = "I used the person in the middle; crop the photo to choose someone else."
+NO_PERSON_NOTE = (
+    "I found no person in this photo, so I made a collectible of what is in it. For a figure of someone, "
+    "send a photo where their face is clear and not too small."
+)
+
 
 @dataclass(frozen=True)
 class Figure:
-    """The moulded toy before boxing, and where it sits in the window."""
+    """The moulded toy before boxing, where it sits in the window, the accessory in its hand, and what
+    the user should be told about it."""
 
     image: Image.Image
-    is_person: bool
     anchor: Anchor
+    held: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 class LocalGenerator:
@@ -38,24 +51,50 @@ class LocalGenerator:
     def __init__(self, size: tuple[int, int] = (1024, 1536)) -> None:
         self.size = size
 
+    def _text(self, spec: FigureSpec) -> BoxText:
+        return box_text(spec.name, spec.tagline, spec.accessories, find_theme(spec.theme))
+
     def toy(self, photo: Photo, spec: FigureSpec) -> Figure:
-        """The cut-out plastic figure, sized for the window of the spec's box style."""
-        cutout = find_person(photo.image)
-        image = make_toy(photo.image, cutout, figure_limit(spec.style, self.size))
-        if not cutout.person_found:
-            return Figure(image, False, "centre")
-        cut_off = subject_box(cutout.mask)[3] >= cutout.mask.height - 1
-        return Figure(image, True, "bottom" if cut_off else "floor")
+        """The posed plastic figure in costume, sized for the window of the spec's box style."""
+        theme = find_theme(spec.theme)
+        dressing = outfit_for(theme, spec.costume)
+        notes = [f"I could not draw: {', '.join(dressing.undrawn)}."] if dressing.undrawn else []
+        items = self._text(spec).accessories
+        item = items[(spec.variant - 1) % len(items)]
+        held = Held(item.label, item.icon or None, theme.palette.accent)
+        pose = pose_for(spec.variant)
+        limit = figure_limit(spec.style, self.size)
+        image = corrected(photo.image)
+        cutout = find_person(image)
+        if cutout.person_found and cutout.face is not None:
+            if cutout.faces > 1:
+                notes.append(GROUP_NOTE)
+            figure = build_person(image, cutout.mask, cutout.face, dressing.outfit, pose, held, limit)
+            return Figure(figure, "floor", item.label, tuple(notes))
+        if not models_available():  # no face detector on this platform: take the photo as a portrait
+            whole = Image.new("L", image.size, 255)
+            figure = build_person(image, whole, portrait_face(image.size), dressing.outfit, pose, held, limit)
+            return Figure(figure, "floor", item.label, tuple(notes))
+        figure = build_subject(image, subject_mask(image), dressing.outfit, pose, limit)
+        return Figure(figure, "floor", None, (*notes, NO_PERSON_NOTE))
 
     def box(self, figure: Figure, spec: FigureSpec) -> Image.Image:
-        """``figure`` packed in the box of the spec's theme and style."""
-        theme = find_theme(spec.theme)
-        text = box_text(spec.name, spec.tagline, spec.accessories, theme)
-        return compose_box(figure.image, theme, text, spec.style, self.size, figure.anchor)
+        """``figure`` packed in the box of the spec's theme and style; the accessory in hand leaves its
+        compartment."""
+        text = self._text(spec)
+        if figure.held is not None and len(text.accessories) > 1:
+            rest = tuple(item for item in text.accessories if item.label != figure.held)
+            text = replace(text, accessories=rest)
+        return compose_box(figure.image, find_theme(spec.theme), text, spec.style, self.size, figure.anchor)
+
+    def paint(self, photo: Photo, spec: FigureSpec) -> Painted:
+        """The whole figure and its notes in one synchronous call (the command line and benchmarks)."""
+        figure = self.toy(photo, spec)
+        return Painted(self.box(figure, spec), notes=figure.notes)
 
     def render(self, photo: Photo, spec: FigureSpec) -> Image.Image:
-        """The whole figure in one synchronous call (used by the command line and benchmarks)."""
-        return self.box(self.toy(photo, spec), spec)
+        """The boxed figure alone."""
+        return self.paint(photo, spec).image
 
     async def generate(
         self,
@@ -63,7 +102,7 @@ class LocalGenerator:
         spec: FigureSpec,
         on_progress: ProgressCallback | None = None,
         requester: str = "",
-    ) -> Image.Image:
+    ) -> Painted:
         """Render off the event loop, reporting progress after each stage."""
         figure = await asyncio.to_thread(self.toy, photo, spec)
         if on_progress:
@@ -71,4 +110,4 @@ class LocalGenerator:
         boxed = await asyncio.to_thread(self.box, figure, spec)
         if on_progress:
             await on_progress(Progress(1.0, "boxed"))
-        return boxed
+        return Painted(boxed, notes=figure.notes)

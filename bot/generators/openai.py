@@ -207,10 +207,10 @@ class OpenAIGenerator:
         alpha = image.getchannel("A") if image.mode == "RGBA" else None
         bounds = alpha.point(lambda value: 255 if value > 16 else 0).getbbox() if alpha else None
         if alpha is None or bounds is None or alpha.getextrema()[0] > 16:  # no transparency came back
-            return self.boxer.box(Figure(image.convert("RGBA"), False, "centre"), spec)
+            return self.boxer.box(Figure(image.convert("RGBA"), "centre"), spec)
         figure = image.crop(bounds)
         figure.thumbnail(figure_limit(spec.style, self.boxer.size), Image.Resampling.LANCZOS)
-        return self.boxer.box(Figure(figure, True, "floor"), spec)
+        return self.boxer.box(Figure(figure, "floor"), spec)
 
 
 def _usage(usage: Any) -> tuple[int, int, int] | None:

@@ -175,7 +175,7 @@ def _cached_models() -> _Models | None:
     try:
         return _Models(_Runner(SEGMENTER_PATH), _Runner(FACE_DETECTOR_PATH))
     except Exception as error:  # the runtime may be missing, or unable to run these models
-        log.warning("person segmentation unavailable, using a plain frame instead: %s", error)
+        log.warning("person segmentation unavailable, figures guess where the face is instead: %s", error)
         return None
 
 
