@@ -15,7 +15,7 @@ from bot.figure.plastic import RGB
 from bot.figure.pose import Pose
 from bot.figure.sculpt import Point, Sculpture, disc, discs, limb, stars
 
-WAIST_Y, HIP_Y, SHOULDER_Y = 2.3, 2.66, 1.3
+WAIST_Y, HIP_Y = 2.3, 2.66
 
 
 @dataclass

@@ -54,7 +54,7 @@ STANCES = (
 
 @dataclass(frozen=True)
 class Pose:
-    """Where every joint is (in heads), the holding hand, the tilt of head and body, and the light."""
+    """Where every joint is (in heads), the hand holding the accessory, and the light."""
 
     stance: str
     neck: Point
@@ -65,7 +65,6 @@ class Pose:
     knees: tuple[Point, Point]
     ankles: tuple[Point, Point]
     holding: int  # index into hands of the hand with the accessory
-    head_tilt: float  # degrees, positive clockwise
     light: Light
 
 
@@ -129,6 +128,5 @@ def pose_for(variant: int) -> Pose:
         knees=(legs[0][1], legs[1][1]),
         ankles=(legs[0][2], legs[1][2]),
         holding=stance.holding,
-        head_tilt=0.0 if variant == 1 else chance.uniform(-6, 6),
         light=light,
     )
