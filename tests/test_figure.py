@@ -85,3 +85,16 @@ def test_a_bust_photo_gives_a_whole_standing_figure(astronaut_figure: Image.Imag
     # Feet on a stand: the bottom rows are wider than the legs (the stand's base).
     base_width = alpha[int(figure.height * 0.97)].sum()
     assert base_width > knees.sum()
+
+
+@pytest.mark.parametrize("variant", [1, 2])
+def test_every_costume_and_pose_fills_three_quarters_of_the_window(variant: int) -> None:
+    image = Image.open(PERSON).convert("RGB")
+    cutout = find_person(image)
+    assert cutout.face is not None
+    _, top, _, bottom = layout_for("blister", (1024, 1536)).window
+    for key, theme in catalog().items():
+        outfit = theme_outfit(theme)
+        figure = build_person(image, cutout.mask, cutout.face, outfit, pose_for(variant), None, LIMIT)
+        assert figure.width <= LIMIT[0] and figure.height <= LIMIT[1], key
+        assert figure.height >= 0.75 * (bottom - top), key

@@ -18,7 +18,7 @@ from bot.figure.pose import Pose
 from bot.figure.sculpt import Sculpture
 
 CANVAS_HEADS = (4.8, 6.6)  # room for the figure, in head units: the stand, a tall hat and a raised hand
-FIGURE_HEADS = (4.5, 5.7)  # what a figure takes without a tall hat: its size in the window
+FIGURE_HEADS = (4.4, 5.5)  # what a figure takes without a tall hat: its size in the window
 HELD_SIZE = 1.25  # the accessory in hand, in head units
 # What a pet or an object wears instead of headgear made to frame a face: "dome" is a glass dome over it all.
 SUBJECT_HEADGEAR = {
