@@ -13,7 +13,10 @@ from fontTools.ttLib import TTCollection, TTFont
 from PIL import Image, ImageChops, ImageFont
 
 from bot.boxart import typography
-from bot.boxart.typography import DrawnText, TextRun
+from bot.boxart.typography import DrawnText, TextRun, fonts
+from bot.boxart.typography.layout import measure
+from bot.boxart.typography.runs import PLACEHOLDER, split_runs
+from bot.boxart.typography.wrapping import ELLIPSIS
 
 Box = tuple[int, int, int, int]
 WHITE = (255, 255, 255)
@@ -103,7 +106,7 @@ def components(mask: np.ndarray) -> int:
 
 @pytest.fixture
 def basic_layout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(typography, "LAYOUT", ImageFont.Layout.BASIC)
+    monkeypatch.setattr(fonts, "LAYOUT", ImageFont.Layout.BASIC)
     typography.clear_caches()
     yield
     monkeypatch.undo()
@@ -111,8 +114,8 @@ def basic_layout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_font_chains_list_role_font_then_script_fallbacks_then_emoji() -> None:
-    display = [Path(p).name for p in typography.font_chain("display")]
-    body = [Path(p).name for p in typography.font_chain("body")]
+    display = [Path(p).name for p in fonts.font_chain("display")]
+    body = [Path(p).name for p in fonts.font_chain("body")]
     fallbacks = ["NotoSansArabic-Bold.ttf", "NotoSansHebrew-Bold.ttf", "NotoSansDevanagari-Bold.ttf"]
     assert display[:5] == ["BebasNeue-Bold.otf", "NotoSans-Bold.ttf", *fallbacks]
     assert body[:4] == ["NotoSans-Bold.ttf", *fallbacks]
@@ -122,11 +125,11 @@ def test_font_chains_list_role_font_then_script_fallbacks_then_emoji() -> None:
 
 @pytest.mark.parametrize("role", ["display", "body"])
 @pytest.mark.parametrize("script", NAMES)
-def test_every_character_is_drawn_with_a_font_that_has_it(script: str, role: typography.Role) -> None:
+def test_every_character_is_drawn_with_a_font_that_has_it(script: str, role: fonts.Role) -> None:
     name, first_font = NAMES[script]
     img, drawn = draw(name, role=role, max_size=90)
     assert_fonts_cover(drawn.runs)
-    logical = typography.split_runs(name, role)
+    logical = split_runs(name, role)
     assert "".join(run.text for run in logical) == name  # nothing replaced by a placeholder
     assert set(drawn.runs) == set(logical)
     expected = "NotoSans-Bold.ttf" if role == "body" and first_font == "BebasNeue-Bold.otf" else first_font
@@ -147,40 +150,40 @@ def test_clusters_keep_emoji_sequences_and_marks_together() -> None:
         "र्",
         "जु",
     ]
-    (run,) = typography.split_runs("👩‍🚀👍🏽🇯🇵1️⃣", "body")
+    (run,) = split_runs("👩‍🚀👍🏽🇯🇵1️⃣", "body")
     assert run.emoji and Path(run.font_path).name == "NotoColorEmoji.ttf"
 
 
 def test_runs_merge_per_font_and_spaces_join_a_neighbour() -> None:
-    runs = typography.split_runs("Alex 山田 محمد", "display")
+    runs = split_runs("Alex 山田 محمد", "display")
     assert [(r.text, Path(r.font_path).name) for r in runs] == [
         ("Alex ", "BebasNeue-Bold.otf"),
         ("山田 ", "NotoSansCJK-Bold.ttc"),
         ("محمد", "NotoSansArabic-Bold.ttf"),
     ]
     # a space after an emoji stays out of the emoji font, where it would be emoji-wide
-    assert [r.text for r in typography.split_runs("🚀 Zoë", "body")] == ["🚀", " Zoë"]
+    assert [r.text for r in split_runs("🚀 Zoë", "body")] == ["🚀", " Zoë"]
 
 
 def test_text_style_symbols_use_text_fonts_and_unknown_scripts_get_a_placeholder(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(typography.FONT_DIRS_ENV, raising=False)
-    (copyright_run,) = typography.split_runs("©", "body")
+    monkeypatch.delenv(fonts.FONT_DIRS_ENV, raising=False)
+    (copyright_run,) = split_runs("©", "body")
     assert not copyright_run.emoji
-    (thai,) = typography.split_runs("สมชาย", "body")
-    assert thai.text == typography.PLACEHOLDER * 5
+    (thai,) = split_runs("สมชาย", "body")
+    assert thai.text == PLACEHOLDER * 5
     assert_fonts_cover([thai])
 
 
 def test_arabic_is_shaped_into_joined_letters() -> None:
-    assert typography.LAYOUT == ImageFont.Layout.RAQM, "Pillow was built without libraqm"
+    assert fonts.LAYOUT == ImageFont.Layout.RAQM, "Pillow was built without libraqm"
     img, drawn = draw("محمد", max_size=100, min_size=100)
     assert arabic_letter_groups(img, drawn) == 1  # م ح م د all join into one shape
     font = TTFont(drawn.runs[0].font_path)
     glyphs = [font.getBestCmap()[ord(ch)] for ch in "محمد"]
     isolated = sum(font["hmtx"][glyph][0] for glyph in glyphs) * 100 / font["head"].unitsPerEm
-    assert abs(typography.measure("محمد", "body", 100)[0] - isolated) > 0.03 * isolated
+    assert abs(measure("محمد", "body", 100)[0] - isolated) > 0.03 * isolated
 
 
 def arabic_letter_groups(img: Image.Image, drawn: DrawnText) -> int:
@@ -230,8 +233,8 @@ def test_impossible_fit_is_cut_with_an_ellipsis(text: str) -> None:
     box = (20, 20, 140, 44)
     img, drawn = draw(text, box, max_size=40, min_size=14, max_lines=1)
     assert drawn.size == 14 and len(drawn.lines) == 1
-    assert drawn.lines[0].endswith(typography.ELLIPSIS) and len(drawn.lines[0]) < len(text)
-    assert any(typography.ELLIPSIS in run.text for run in drawn.runs)
+    assert drawn.lines[0].endswith(ELLIPSIS) and len(drawn.lines[0]) < len(text)
+    assert any(ELLIPSIS in run.text for run in drawn.runs)
     assert_fonts_cover(drawn.runs)
     assert inside(ink_bbox(img), drawn.bbox) and inside(drawn.bbox, box)
 
@@ -279,7 +282,7 @@ def test_rgba_images_keep_their_transparency() -> None:
 
 
 def test_measure_scales_with_size() -> None:
-    small, large = typography.measure("Alex 山田", "body", 20), typography.measure("Alex 山田", "body", 40)
+    small, large = measure("Alex 山田", "body", 20), measure("Alex 山田", "body", 40)
     assert small[0] > 0 and small[1] > 0
     assert abs(large[0] - 2 * small[0]) <= 4 and abs(large[1] - 2 * small[1]) <= 4
 
@@ -294,10 +297,13 @@ def test_empty_text_draws_nothing_and_bad_align_is_refused() -> None:
 def test_font_dirs_add_fallback_fonts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     extra = tmp_path / "more" / "Extra-Regular.ttf"
     extra.parent.mkdir()
-    extra.symlink_to(Path(typography.font_chain("body")[0]).with_name("NotoSans-Regular.ttf"))
-    monkeypatch.setenv(typography.FONT_DIRS_ENV, str(tmp_path))
-    chain = typography.font_chain("body")
-    assert chain[-2:] == (str(extra), typography.font_chain("display")[-1])
+    extra.symlink_to(Path(fonts.font_chain("body")[0]).with_name("NotoSans-Regular.ttf"))
+    monkeypatch.setenv(fonts.FONT_DIRS_ENV, str(tmp_path))
+    chain = fonts.font_chain("body")
+    assert chain[-2:] == (str(extra), fonts.font_chain("display")[-1])
+    # folders passed in are used instead of the configured ones
+    assert fonts.font_chain("body", [tmp_path]) == chain
+    assert str(extra) not in fonts.font_chain("body", [])
 
 
 def test_without_raqm_text_still_draws_with_covering_fonts(basic_layout: None) -> None:
