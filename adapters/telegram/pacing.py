@@ -1,4 +1,10 @@
-"""Keeping within Telegram's flood limits: messages to one chat are spaced, and a 429 is waited out."""
+"""Keeping within Telegram's flood limits: messages to one chat are spaced, and a 429 is waited out.
+
+Not a python-telegram-bot ``BaseRateLimiter``: a limiter gets a request already built, then waits and
+retries it inside the call. Here the callers act once their turn has come: a status line is picked then
+(the newest, see ``delivery.Status``), a figure is checked against /forget after a 429's wait, and a
+status edit is cancelled before the final answer only while it waits, never once it is under way.
+"""
 
 from __future__ import annotations
 
