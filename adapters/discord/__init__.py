@@ -23,7 +23,7 @@ class DiscordAdapter:
             raise ConfigurationError("DISCORD_TOKEN is not set")
         self._token = settings.discord_token
         self.client = FigureClient(engine, settings, challenges)
-        self.delivery = Delivery(self.client)
+        self.delivery = Delivery(self.client, challenges)
         engine.subscribe(PLATFORM, self.delivery.on_event)
         challenges.subscribe(PLATFORM, Announcer(self.client))
 

@@ -13,23 +13,19 @@ import io
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord.ui import Button, DynamicItem
 
 from adapters.common import each, results_text
 from adapters.discord.challenges import when
-from adapters.discord.delivery import NotConnected
-from adapters.discord.replies import fit, plain, requester_of, say, think
-from adapters.discord.views import guarded
+from adapters.discord.delivery import Connection, NotConnected
+from adapters.discord.replies import Interaction, fit, plain
+from adapters.discord.views import buttons_of, guarded
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry
 from bot.output import small_jpeg_of
 from bot.themes import find_theme
-
-if TYPE_CHECKING:
-    from adapters.discord.client import FigureClient
-    from adapters.discord.replies import Interaction
 
 log = logging.getLogger("figurebot.discord")
 
@@ -59,14 +55,7 @@ class VoteButton(DynamicItem[Button], template=rf"ch:vote:{CHALLENGE}:(?P<number
         return cls(match["challenge"], int(match["number"]))
 
     async def callback(self, interaction: Interaction) -> None:
-        async def vote() -> None:
-            await think(interaction)  # before the store's work, which may take a while
-            challenges = interaction.client.challenges
-            await say(
-                interaction, await challenges.vote(requester_of(interaction), self.challenge_id, self.number)
-            )
-
-        await guarded(interaction, vote())
+        await guarded(interaction, buttons_of(interaction).vote(interaction, self.challenge_id, self.number))
 
 
 @dataclass(frozen=True)
@@ -158,7 +147,7 @@ def results_post(event: ChallengeEvent) -> Post:
 class Announcer:
     """The challenges' announcer for Discord channels."""
 
-    def __init__(self, client: FigureClient) -> None:
+    def __init__(self, client: Connection) -> None:
         self.client = client
 
     async def __call__(self, event: ChallengeEvent) -> None:

@@ -4,27 +4,25 @@ start, move on and cancel a challenge in front of the channel."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 
 from adapters.common import each, entered_text
 from adapters.discord.commands import theme_choices
-from adapters.discord.replies import ensure_channel_allowed, plain, requester_of, say, say_publicly, think
-from adapters.discord.views import guarded
-from bot.challenges import POINTS, Challenge, Phase
+from adapters.discord.replies import (
+    Interaction,
+    ensure_channel_allowed,
+    plain,
+    requester_of,
+    say,
+    say_publicly,
+    think,
+)
+from bot.challenges import POINTS, Challenge, ChallengeService, Phase, Standing
+from bot.engine import JobEngine
 from bot.privacy import duration_words
 
-if TYPE_CHECKING:
-    from adapters.discord.replies import Interaction
-
-challenge = app_commands.Group(
-    name="challenge",
-    description="Theme challenges in this channel.",
-    guild_only=True,
-    allowed_contexts=app_commands.AppCommandContext(guild=True),  # in servers only
-)
+NO_POINTS = "No one has points here yet: places in finished challenges earn them."
 
 
 def when(moment: float | None) -> str:
@@ -32,15 +30,6 @@ def when(moment: float | None) -> str:
     if moment is None:
         return "soon"
     return f"<t:{int(moment)}:f> (<t:{int(moment)}:R>)"
-
-
-async def is_admin(interaction: Interaction) -> bool:
-    """Whether the member may start, move on or cancel challenges: Manage Server, or the challenge role
-    the server's admins chose."""
-    if interaction.permissions.manage_guild:
-        return True
-    role = (await interaction.client.engine.chat_settings(requester_of(interaction))).admin_role
-    return role is not None and holds_role(interaction.user, int(role))
 
 
 def holds_role(user: discord.User | discord.Member, role_id: int) -> bool:
@@ -81,104 +70,118 @@ def status_text(current: Challenge, entries: int, mine: int) -> str:
     )
 
 
-@challenge.command(name="start", description="Start a theme challenge in this channel (admins).")
-@app_commands.describe(
-    theme="The theme figures must have: one from the list, or your own words",
-    duration="How long entries are taken: 90m, 2h, 3d…",
-    voting="How long voting runs (as long as the entries, at most a day, if left out)",
-    entries_per_member="Figures each member may enter",
-    votes_per_voter="Votes each member may give",
-)
-@app_commands.autocomplete(theme=theme_choices)
-async def start(
-    interaction: Interaction,
-    theme: app_commands.Range[str, 1, 100],
-    duration: app_commands.Range[str, 1, 20],
-    voting: app_commands.Range[str, 1, 20] | None = None,
-    entries_per_member: app_commands.Range[int, 1, 10] = 1,
-    votes_per_voter: app_commands.Range[int, 1, 10] = 1,
-) -> None:
-    async def begin() -> str:
-        await ensure_channel_allowed(interaction)  # entries are figures made in this channel
-        started = await interaction.client.challenges.begin(
+def leaderboard_text(standings: list[Standing]) -> str:
+    if not standings:
+        return NO_POINTS
+    legend = ", ".join(f"{points} for place {place}" for place, points in POINTS.items())
+    lines = [f"🏆 Leaderboard of this channel's challenges (points: {legend}):"]
+    for rank, standing in enumerate(standings, start=1):
+        score = f"{each(standing.points, 'point')}, {each(standing.wins, 'win')}"
+        lines.append(f"{rank}. <@{standing.user_id}>: {score}")
+    return "\n".join(lines)
+
+
+class ChallengeCommands(
+    app_commands.Group, name="challenge", description="Theme challenges in this channel."
+):
+    """``/challenge`` and its subcommands, on the challenges (and the engine, for the server's settings)."""
+
+    def __init__(self, engine: JobEngine, challenges: ChallengeService) -> None:
+        super().__init__(guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
+        self.engine = engine
+        self.challenges = challenges
+
+    async def is_admin(self, interaction: Interaction) -> bool:
+        """Whether the member may start, move on or cancel challenges: Manage Server, or the challenge role
+        the server's admins chose."""
+        if interaction.permissions.manage_guild:
+            return True
+        role = (await self.engine.chat_settings(requester_of(interaction))).admin_role
+        return role is not None and holds_role(interaction.user, int(role))
+
+    @app_commands.command(name="start", description="Start a theme challenge in this channel (admins).")
+    @app_commands.describe(
+        theme="The theme figures must have: one from the list, or your own words",
+        duration="How long entries are taken: 90m, 2h, 3d…",
+        voting="How long voting runs (as long as the entries, at most a day, if left out)",
+        entries_per_member="Figures each member may enter",
+        votes_per_voter="Votes each member may give",
+    )
+    @app_commands.autocomplete(theme=theme_choices)
+    async def start(
+        self,
+        interaction: Interaction,
+        theme: app_commands.Range[str, 1, 100],
+        duration: app_commands.Range[str, 1, 20],
+        voting: app_commands.Range[str, 1, 20] | None = None,
+        entries_per_member: app_commands.Range[int, 1, 10] = 1,
+        votes_per_voter: app_commands.Range[int, 1, 10] = 1,
+    ) -> None:
+        await say_publicly(
+            interaction,
+            self._begin(interaction, theme, duration, voting, entries_per_member, votes_per_voter),
+        )
+
+    async def _begin(
+        self,
+        interaction: Interaction,
+        theme: str,
+        duration: str,
+        voting: str | None,
+        entries: int,
+        votes: int,
+    ) -> str:
+        await ensure_channel_allowed(self.engine, interaction)  # entries are figures made in this channel
+        started = await self.challenges.begin(
             requester_of(interaction),
             theme,
             duration,
             voting,
-            is_admin=await is_admin(interaction),
-            entries_per_user=entries_per_member,
-            votes_per_voter=votes_per_voter,
+            is_admin=await self.is_admin(interaction),
+            entries_per_user=entries,
+            votes_per_voter=votes,
         )
         return started_text(started)
 
-    await guarded(interaction, say_publicly(interaction, begin()))
-
-
-@challenge.command(name="status", description="The challenge in this channel and your entries.")
-async def status(interaction: Interaction) -> None:
-    async def show() -> None:
-        current, entries, mine = await interaction.client.challenges.status(requester_of(interaction))
+    @app_commands.command(name="status", description="The challenge in this channel and your entries.")
+    async def status(self, interaction: Interaction) -> None:
+        current, entries, mine = await self.challenges.status(requester_of(interaction))
         await say(interaction, status_text(current, entries, mine))
 
-    await guarded(interaction, show())
-
-
-@challenge.command(name="enter", description="Enter your latest figure in the theme, made in this channel.")
-async def enter(interaction: Interaction) -> None:
-    async def enter_latest() -> None:
+    @app_commands.command(
+        name="enter", description="Enter your latest figure in the theme, made in this channel."
+    )
+    async def enter(self, interaction: Interaction) -> None:
         await think(interaction)
-        entered, number = await interaction.client.challenges.enter(requester_of(interaction))
+        entered, number = await self.challenges.enter(requester_of(interaction))
         await say(interaction, plain(entered_text(entered, number)))
 
-    await guarded(interaction, enter_latest())
-
-
-@challenge.command(name="withdraw", description="Take back your latest entry before voting starts.")
-async def withdraw(interaction: Interaction) -> None:
-    async def take_back() -> None:
+    @app_commands.command(name="withdraw", description="Take back your latest entry before voting starts.")
+    async def withdraw(self, interaction: Interaction) -> None:
         await think(interaction)
-        number = await interaction.client.challenges.withdraw(requester_of(interaction))
+        number = await self.challenges.withdraw(requester_of(interaction))
         await say(interaction, f"Withdrawn: entry {number} is out of the challenge.")
 
-    await guarded(interaction, take_back())
+    @app_commands.command(
+        name="advance", description="Move the challenge on now: to voting, or to the results (admins)."
+    )
+    async def advance(self, interaction: Interaction) -> None:
+        await say_publicly(interaction, self._move_on(interaction))
 
-
-@challenge.command(
-    name="advance", description="Move the challenge on now: to voting, or to the results (admins)."
-)
-async def advance(interaction: Interaction) -> None:
-    async def move_on() -> str:
-        requester = requester_of(interaction)
-        moved = await interaction.client.challenges.advance(requester, is_admin=await is_admin(interaction))
+    async def _move_on(self, interaction: Interaction) -> str:
+        is_admin = await self.is_admin(interaction)
+        moved = await self.challenges.advance(requester_of(interaction), is_admin=is_admin)
         return moved_on_text(moved, interaction.user.mention)
 
-    await guarded(interaction, say_publicly(interaction, move_on()))
+    @app_commands.command(name="cancel", description="Call off the challenge in this channel (admins).")
+    async def cancel(self, interaction: Interaction) -> None:
+        await say_publicly(interaction, self._call_off(interaction))
 
-
-@challenge.command(name="cancel", description="Call off the challenge in this channel (admins).")
-async def cancel(interaction: Interaction) -> None:
-    async def call_off() -> str:
-        requester = requester_of(interaction)
-        cancelled = await interaction.client.challenges.cancel(
-            requester, is_admin=await is_admin(interaction)
-        )
+    async def _call_off(self, interaction: Interaction) -> str:
+        is_admin = await self.is_admin(interaction)
+        cancelled = await self.challenges.cancel(requester_of(interaction), is_admin=is_admin)
         return f"🚫 {interaction.user.mention} cancelled the **{plain(cancelled.theme_name)}** challenge."
 
-    await guarded(interaction, say_publicly(interaction, call_off()))
-
-
-@challenge.command(name="leaderboard", description="Points from the challenges of this channel.")
-async def leaderboard(interaction: Interaction) -> None:
-    async def show() -> None:
-        standings = await interaction.client.challenges.leaderboard(requester_of(interaction))
-        if not standings:
-            await say(interaction, "No one has points here yet: places in finished challenges earn them.")
-            return
-        legend = ", ".join(f"{points} for place {place}" for place, points in POINTS.items())
-        lines = [f"🏆 Leaderboard of this channel's challenges (points: {legend}):"]
-        for rank, standing in enumerate(standings, start=1):
-            score = f"{each(standing.points, 'point')}, {each(standing.wins, 'win')}"
-            lines.append(f"{rank}. <@{standing.user_id}>: {score}")
-        await say(interaction, "\n".join(lines))
-
-    await guarded(interaction, show())
+    @app_commands.command(name="leaderboard", description="Points from the challenges of this channel.")
+    async def leaderboard(self, interaction: Interaction) -> None:
+        await say(interaction, leaderboard_text(await self.challenges.leaderboard(requester_of(interaction))))

@@ -19,25 +19,21 @@ from typing import Any
 import aiohttp
 import discord
 import yarl
-from discord import app_commands
 from discord.http import HTTPClient, Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
-from adapters.common import RecentPresses
 from adapters.discord.announcements import VoteButton
-from adapters.discord.challenges import challenge
-from adapters.discord.commands import COMMANDS, on_command_error
-from adapters.discord.views import DYNAMIC_ITEMS
+from adapters.discord.challenges import ChallengeCommands
+from adapters.discord.commands import FigureCommands
+from adapters.discord.downloads import Downloads
+from adapters.discord.tree import FigureTree
+from adapters.discord.views import DYNAMIC_ITEMS, Buttons
 from bot.challenges import ChallengeService
 from bot.config import Settings
 from bot.engine import JobEngine
-from bot.errors import UserFacingError
-from bot.intake import IntakeLimits, check_file_size
+from bot.intake import IntakeLimits
 
 log = logging.getLogger("figurebot.discord")
-
-DOWNLOAD_FAILED = "I couldn't download that photo from Discord; please try again."
-DOWNLOAD_TIMEOUT = 30.0
 
 
 def rebase(url: str, api_base: str) -> str:
@@ -86,26 +82,24 @@ def intents() -> discord.Intents:
 
 
 class FigureClient(discord.Client):
-    """The bot's connection to Discord, with the engine and the challenges its commands and buttons
-    work on."""
+    """The bot's connection to Discord: its commands, built with the engine and the challenges they work
+    on, and the ``Buttons`` that the buttons under its messages find here (see ``views.ButtonHost``)."""
 
     http: RebasedHTTP
 
     def __init__(self, engine: JobEngine, settings: Settings, challenges: ChallengeService) -> None:
         self.engine = engine
-        self.challenges = challenges
         self.settings = settings
-        self.limits = IntakeLimits.from_settings(settings)
         self.webhooks = RebasedWebhooks(settings.discord_api_base_url)
         self.logged_in = False
-        self.presses = RecentPresses()  # to tell double taps on a figure's buttons
-        self._downloads: aiohttp.ClientSession | None = None
+        self.downloads = Downloads()
+        self.buttons = Buttons(engine, challenges)
         self._redelivery: asyncio.Task[int] | None = None
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
-        self.tree = app_commands.CommandTree(self)
-        for command in (*COMMANDS, challenge):
+        self.tree = FigureTree(self)
+        figures = FigureCommands(engine, challenges, self.downloads, IntakeLimits.from_settings(settings))
+        for command in (*figures.commands(), ChallengeCommands(engine, challenges)):
             self.tree.add_command(command)
-        self.tree.error(on_command_error)
 
     def _get_state(self, **options: Any) -> Any:
         # discord.py's own hook for building the connection state, which keeps the HTTP client made in
@@ -124,12 +118,16 @@ class FigureClient(discord.Client):
         finally:
             async_context.reset(token)
 
+    def webhook(self, application_id: int, token: str) -> discord.Webhook:
+        """An interaction's webhook, for its follow-ups and edits."""
+        return discord.Webhook.partial(application_id, token, client=self)
+
     async def setup_hook(self) -> None:
         if not self.http.gateway:
             self.http.gateway = (await self.http.get_bot_gateway())[1]
         self.add_dynamic_items(*DYNAMIC_ITEMS, VoteButton)
         await self.sync_commands()
-        self._downloads = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT))
+        self.downloads.open()
         self.logged_in = True
         # Figures that finished while the bot was away (or Discord was unreachable) go out now.
         self._redelivery = asyncio.create_task(self.engine.redeliver())
@@ -149,26 +147,5 @@ class FigureClient(discord.Client):
         self.logged_in = False
         if self._redelivery is not None:
             self._redelivery.cancel()
-        if self._downloads is not None:
-            await self._downloads.close()
-            self._downloads = None
+        await self.downloads.close()
         await super().close()
-
-    async def download(self, attachment: discord.Attachment, limits: IntakeLimits) -> bytes:
-        """The attachment's bytes, refused past ``limits.max_bytes`` even when Discord said it was smaller."""
-        if self._downloads is None:
-            raise UserFacingError(DOWNLOAD_FAILED)
-        chunks, size = [], 0
-        try:
-            async with self._downloads.get(attachment.url) as response:
-                if response.status != 200:
-                    log.warning("attachment download failed: HTTP %s", response.status)
-                    raise UserFacingError(DOWNLOAD_FAILED)
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    check_file_size(size, limits)
-                    chunks.append(chunk)
-        except (aiohttp.ClientError, TimeoutError) as error:
-            log.warning("attachment download failed: %s", type(error).__name__)
-            raise UserFacingError(DOWNLOAD_FAILED) from None
-        return b"".join(chunks)

@@ -1,19 +1,19 @@
-"""The figure slash commands and the "Make my figure" message menu. Each answers at once (a deferral or a
-one-line ephemeral message) and only then writes to the store; anything slow goes through the engine."""
+"""The figure slash commands and the "Make my figure" message menu, as ``FigureCommands`` built with the
+services they work on. Each answers at once (a deferral or a one-line ephemeral message) and only then
+writes to the store; anything slow goes through the engine. A refusal they raise is answered by the
+command tree's ``on_error``."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
 from adapters.common import (
-    BROKEN,
     chat_settings_lines,
     describe,
     privacy_text,
@@ -21,8 +21,10 @@ from adapters.common import (
     themes_text,
     unusable_upload,
 )
+from adapters.discord.downloads import Downloads
 from adapters.discord.replies import (
     PLATFORM,
+    Interaction,
     defer,
     ensure_channel_allowed,
     plain,
@@ -31,20 +33,25 @@ from adapters.discord.replies import (
     say,
     think,
 )
-from adapters.discord.views import consent_view, forget_view, guarded
-from bot.challenges import Phase
+from adapters.discord.views import consent_view, forget_view
+from bot.challenges import ChallengeService, Phase
 from bot.chats import ChatSettings
 from bot.config import Settings, parse_duration
+from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, PhotoRejected, accept_photo, check_file_size
 from bot.spec import FigureSpec, make_spec
 from bot.themes import catalog
 
-if TYPE_CHECKING:
-    from adapters.discord.replies import Interaction
-
-log = logging.getLogger("figurebot.discord")
-
+DESCRIPTIONS = {  # slash command → what Discord shows under its name
+    "figure": "Turn a photo of you into an action figure in its box.",
+    "themes": "The themes figures come in.",
+    "privacy": "Where your photo goes and how long it is kept.",
+    "forget": "Delete everything figurebot keeps about you.",
+    "cancel": "Cancel your latest figure in the works.",
+    "quota": "Your figures today and the limits.",
+    "figure-settings": "Where and how figurebot works on this server.",
+}
 MAX_CHOICES = 25  # Discord shows at most this many autocomplete choices
 MAX_CHANNELS = 25
 _CHANNEL = re.compile(r"<#(\d{1,20})>|(\d{1,20})")
@@ -56,6 +63,10 @@ FORGET_QUESTION = (
     "This deletes every photo, figure, job and setting figurebot keeps about you (messages already posted "
     "in channels stay). Are you sure?"
 )
+NOT_YOUR_MESSAGE = "Make my figure works on your own messages: use it on a photo you posted."
+NO_PHOTO = "That message has no photo attached."
+NOTHING_TO_CANCEL = "You have no figure in the works to cancel."
+MANAGE_SERVER_ONLY = "Only members with the Manage Server permission can change these settings."
 
 
 def check_attachment(attachment: discord.Attachment, limits: IntakeLimits) -> None:
@@ -66,70 +77,6 @@ def check_attachment(attachment: discord.Attachment, limits: IntakeLimits) -> No
     check_file_size(attachment.size, limits)
 
 
-async def theme_for(interaction: Interaction, theme: str | None) -> tuple[str | None, str]:
-    """The theme of a figure, and a note for its status: without a theme asked for, the theme of the
-    channel's challenge while it takes entries (the note says so)."""
-    if theme is not None:
-        return theme, ""
-    challenge = await interaction.client.challenges.current(requester_of(interaction))
-    if challenge is None or challenge.phase is not Phase.SUBMISSIONS:
-        return None, ""
-    return challenge.theme, f"🏆 In the theme of this channel's {plain(challenge.theme_name)} challenge."
-
-
-async def _make_figure(
-    interaction: Interaction, attachment: discord.Attachment, spec: FigureSpec, private: bool, note: str
-) -> None:
-    """Check the attachment, acknowledge, download and clean the photo, and queue the figure."""
-    client = interaction.client
-    limits = replace(client.limits, max_bytes=min(client.limits.max_bytes, interaction.filesize_limit))
-    check_attachment(attachment, limits)
-    reply = await defer(interaction, private, note)
-    await ensure_channel_allowed(interaction)
-    data = await client.download(attachment, limits)
-    photo = await asyncio.to_thread(accept_photo, data, limits)
-    del data
-    await client.engine.submit(requester_of(interaction), photo, spec, ref=reply.to_ref())
-
-
-@app_commands.command(name="figure", description="Turn a photo of you into an action figure in its box.")
-@app_commands.describe(
-    photo="A photo of you: JPEG, PNG, WebP, HEIC…",
-    name="The name on the box (your display name if left out)",
-    theme="A theme from the list, or your own words",
-    costume="What the figure wears",
-    accessories="Up to 4, separated by commas",
-    tagline="A line for the box",
-    style="The packaging",
-    private="Only you see the figure",
-)
-async def figure(
-    interaction: Interaction,
-    photo: discord.Attachment,
-    name: str | None = None,
-    theme: str | None = None,
-    costume: str | None = None,
-    accessories: str | None = None,
-    tagline: str | None = None,
-    style: Literal["blister", "window"] | None = None,
-    private: bool = False,
-) -> None:
-    async def make() -> None:
-        chosen, note = await theme_for(interaction, theme)
-        spec = make_spec(
-            name=name or interaction.user.display_name,
-            theme=chosen,
-            costume=costume,
-            accessories=accessories,
-            tagline=tagline,
-            style=style,
-        )
-        await _make_figure(interaction, photo, spec, private, note)
-
-    await guarded(interaction, make())
-
-
-@figure.autocomplete("theme")
 async def theme_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Catalog themes matching what was typed; the typed words themselves first, as free text is fine."""
     typed = " ".join(current.split())[:100]
@@ -139,65 +86,6 @@ async def theme_choices(interaction: Interaction, current: str) -> list[app_comm
     if typed and not any(choice.name.casefold() == wanted for choice in choices):
         choices.insert(0, app_commands.Choice(name=typed, value=typed))
     return choices[:MAX_CHOICES]
-
-
-@app_commands.context_menu(name="Make my figure")
-async def make_my_figure(interaction: Interaction, message: discord.Message) -> None:
-    async def make() -> None:
-        if message.author.id != interaction.user.id:
-            raise UserFacingError("Make my figure works on your own messages: use it on a photo you posted.")
-        images = [item for item in message.attachments if (item.content_type or "").startswith("image/")]
-        if not images:
-            raise UserFacingError("That message has no photo attached.")
-        theme, note = await theme_for(interaction, None)
-        spec = make_spec(name=interaction.user.display_name, theme=theme)
-        await _make_figure(interaction, images[0], spec, False, note)
-
-    await guarded(interaction, make())
-
-
-@app_commands.command(name="themes", description="The themes figures come in.")
-async def themes(interaction: Interaction) -> None:
-    await say(interaction, themes_text())
-
-
-@app_commands.command(name="privacy", description="Where your photo goes and how long it is kept.")
-async def privacy(interaction: Interaction) -> None:
-    async def show() -> None:
-        notice, needs_consent = await privacy_text(interaction.client.engine, requester_of(interaction))
-        if needs_consent:
-            await say(interaction, notice, view=consent_view())
-        else:
-            await say(interaction, notice)
-
-    await guarded(interaction, show())
-
-
-@app_commands.command(name="forget", description="Delete everything figurebot keeps about you.")
-async def forget(interaction: Interaction) -> None:
-    await say(interaction, FORGET_QUESTION, view=forget_view(interaction.user.id))
-
-
-@app_commands.command(name="cancel", description="Cancel your latest figure in the works.")
-async def cancel(interaction: Interaction) -> None:
-    async def cancel_latest() -> None:
-        await think(interaction)  # cancelling edits the job's status message, which may be slow
-        engine = interaction.client.engine
-        jobs = await engine.store.active_jobs(PLATFORM, str(interaction.user.id))
-        if not jobs:
-            raise UserFacingError("You have no figure in the works to cancel.")
-        job = await engine.cancel(jobs[-1].id, requester_of(interaction))
-        await say(interaction, f"Cancelled: {plain(describe(job.spec))}.")
-
-    await guarded(interaction, cancel_latest())
-
-
-@app_commands.command(name="quota", description="Your figures today and the limits.")
-async def quota(interaction: Interaction) -> None:
-    async def show() -> None:
-        await say(interaction, quota_text(await interaction.client.engine.quota(requester_of(interaction))))
-
-    await guarded(interaction, show())
 
 
 def parse_channels(text: str) -> tuple[str, ...]:
@@ -271,28 +159,145 @@ def settings_text(chat: ChatSettings, settings: Settings) -> str:
     )
 
 
-@app_commands.command(name="figure-settings", description="Where and how figurebot works on this server.")
-@app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
-@app_commands.describe(
-    channels="Channels where the bot makes figures: mention them (#figures #art), or write all",
-    local_only="Keep photos on this machine: only the local generator paints",
-    daily_quota="Figures per member per day, or default",
-    photo_retention="How long photos are kept after their last figure (0, 30m, 1h…), or default",
-    challenge_role="A role whose members may run challenges too: mention it (@Judges), or write none",
-)
-async def figure_settings(
-    interaction: Interaction,
-    channels: str | None = None,
-    local_only: bool | None = None,
-    daily_quota: str | None = None,
-    photo_retention: str | None = None,
-    challenge_role: str | None = None,
-) -> None:
-    async def update() -> None:
+class FigureCommands:
+    """``/figure``, "Make my figure", ``/themes``, ``/privacy``, ``/forget``, ``/cancel``, ``/quota`` and
+    ``/figure-settings``. They are top-level commands, so ``commands()`` builds them from bound methods
+    (an ``app_commands.Group`` would put them under one name)."""
+
+    def __init__(
+        self, engine: JobEngine, challenges: ChallengeService, downloads: Downloads, limits: IntakeLimits
+    ) -> None:
+        self.engine = engine
+        self.challenges = challenges
+        self.downloads = downloads
+        self.limits = limits
+
+    def commands(self) -> list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu]:
+        """For the tree: a slash command for each of ``DESCRIPTIONS``, run by the method of its name, and
+        the "Make my figure" message menu."""
+        slash = [
+            app_commands.Command(name=name, description=text, callback=getattr(self, name.replace("-", "_")))
+            for name, text in DESCRIPTIONS.items()
+        ]
+        return [*slash, app_commands.ContextMenu(name="Make my figure", callback=self.make_my_figure)]
+
+    async def theme_for(self, interaction: Interaction, theme: str | None) -> tuple[str | None, str]:
+        """The theme of a figure, and a note for its status: without a theme asked for, the theme of the
+        channel's challenge while it takes entries (the note says so)."""
+        if theme is not None:
+            return theme, ""
+        challenge = await self.challenges.current(requester_of(interaction))
+        if challenge is None or challenge.phase is not Phase.SUBMISSIONS:
+            return None, ""
+        return challenge.theme, f"🏆 In the theme of this channel's {plain(challenge.theme_name)} challenge."
+
+    async def _make_figure(
+        self,
+        interaction: Interaction,
+        attachment: discord.Attachment,
+        spec: FigureSpec,
+        private: bool,
+        note: str,
+    ) -> None:
+        """Check the attachment, acknowledge, download and clean the photo, and queue the figure."""
+        limits = replace(self.limits, max_bytes=min(self.limits.max_bytes, interaction.filesize_limit))
+        check_attachment(attachment, limits)
+        reply = await defer(interaction, private, note)
+        await ensure_channel_allowed(self.engine, interaction)
+        data = await self.downloads.fetch(attachment, limits)
+        photo = await asyncio.to_thread(accept_photo, data, limits)
+        del data
+        await self.engine.submit(requester_of(interaction), photo, spec, ref=reply.to_ref())
+
+    @app_commands.describe(
+        photo="A photo of you: JPEG, PNG, WebP, HEIC…",
+        name="The name on the box (your display name if left out)",
+        theme="A theme from the list, or your own words",
+        costume="What the figure wears",
+        accessories="Up to 4, separated by commas",
+        tagline="A line for the box",
+        style="The packaging",
+        private="Only you see the figure",
+    )
+    @app_commands.autocomplete(theme=theme_choices)
+    async def figure(
+        self,
+        interaction: Interaction,
+        photo: discord.Attachment,
+        name: str | None = None,
+        theme: str | None = None,
+        costume: str | None = None,
+        accessories: str | None = None,
+        tagline: str | None = None,
+        style: Literal["blister", "window"] | None = None,
+        private: bool = False,
+    ) -> None:
+        chosen, note = await self.theme_for(interaction, theme)
+        spec = make_spec(
+            name=name or interaction.user.display_name,
+            theme=chosen,
+            costume=costume,
+            accessories=accessories,
+            tagline=tagline,
+            style=style,
+        )
+        await self._make_figure(interaction, photo, spec, private, note)
+
+    async def make_my_figure(self, interaction: Interaction, message: discord.Message) -> None:
+        if message.author.id != interaction.user.id:
+            raise UserFacingError(NOT_YOUR_MESSAGE)
+        images = [item for item in message.attachments if (item.content_type or "").startswith("image/")]
+        if not images:
+            raise UserFacingError(NO_PHOTO)
+        theme, note = await self.theme_for(interaction, None)
+        spec = make_spec(name=interaction.user.display_name, theme=theme)
+        await self._make_figure(interaction, images[0], spec, False, note)
+
+    async def themes(self, interaction: Interaction) -> None:
+        await say(interaction, themes_text())
+
+    async def privacy(self, interaction: Interaction) -> None:
+        notice, needs_consent = await privacy_text(self.engine, requester_of(interaction))
+        if needs_consent:
+            await say(interaction, notice, view=consent_view())
+        else:
+            await say(interaction, notice)
+
+    async def forget(self, interaction: Interaction) -> None:
+        await say(interaction, FORGET_QUESTION, view=forget_view(interaction.user.id))
+
+    async def cancel(self, interaction: Interaction) -> None:
+        await think(interaction)  # cancelling edits the job's status message, which may be slow
+        jobs = await self.engine.store.active_jobs(PLATFORM, str(interaction.user.id))
+        if not jobs:
+            raise UserFacingError(NOTHING_TO_CANCEL)
+        job = await self.engine.cancel(jobs[-1].id, requester_of(interaction))
+        await say(interaction, f"Cancelled: {plain(describe(job.spec))}.")
+
+    async def quota(self, interaction: Interaction) -> None:
+        await say(interaction, quota_text(await self.engine.quota(requester_of(interaction))))
+
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.describe(
+        channels="Channels where the bot makes figures: mention them (#figures #art), or write all",
+        local_only="Keep photos on this machine: only the local generator paints",
+        daily_quota="Figures per member per day, or default",
+        photo_retention="How long photos are kept after their last figure (0, 30m, 1h…), or default",
+        challenge_role="A role whose members may run challenges too: mention it (@Judges), or write none",
+    )
+    async def figure_settings(
+        self,
+        interaction: Interaction,
+        channels: str | None = None,
+        local_only: bool | None = None,
+        daily_quota: str | None = None,
+        photo_retention: str | None = None,
+        challenge_role: str | None = None,
+    ) -> None:
         await think(interaction)  # before the store's work, which may take a while
         if not interaction.permissions.manage_guild:
-            raise UserFacingError("Only members with the Manage Server permission can change these settings.")
+            raise UserFacingError(MANAGE_SERVER_ONLY)
         changes: dict[str, object] = {}
         if channels is not None:
             changes["channels"] = parse_channels(channels)
@@ -304,29 +309,9 @@ async def figure_settings(
             changes["photo_retention"] = parse_retention(photo_retention)
         if challenge_role is not None:
             changes["admin_role"] = parse_role(challenge_role)
-        engine, requester = interaction.client.engine, requester_of(interaction)
+        requester = requester_of(interaction)
         if changes:
-            current = await engine.update_chat_settings(requester, **changes)
+            current = await self.engine.update_chat_settings(requester, **changes)
         else:
-            current = await engine.chat_settings(requester)
-        await say(interaction, settings_text(current, engine.settings))
-
-    await guarded(interaction, update())
-
-
-async def on_command_error(interaction: Interaction, error: app_commands.AppCommandError) -> None:
-    """The last resort for a command: a one-line answer, the details only in the log."""
-    if isinstance(error, app_commands.CheckFailure):
-        text = "You can't use that command here."
-    elif isinstance(error, app_commands.TransformerError):
-        text = "I couldn't read one of the options; please check them and try again."
-    else:
-        log.error("command failed", exc_info=error)
-        text = BROKEN
-    try:
-        await say(interaction, text)
-    except discord.HTTPException as failure:
-        log.warning("answering a failed command failed: HTTP %s", failure.status)
-
-
-COMMANDS = (figure, make_my_figure, themes, privacy, forget, cancel, quota, figure_settings)
+            current = await self.engine.chat_settings(requester)
+        await say(interaction, settings_text(current, self.engine.settings))

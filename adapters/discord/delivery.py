@@ -8,8 +8,9 @@ import asyncio
 import io
 import logging
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from PIL import Image
@@ -17,14 +18,11 @@ from PIL import Image
 from adapters.common import describe, status_text
 from adapters.discord.replies import Reply, plain
 from adapters.discord.views import result_view
-from bot.challenges import Phase
+from bot.challenges import ChallengeService, Phase
 from bot.errors import PlatformNotReady
 from bot.jobs import EventKind, Job, JobEvent
 from bot.output import small_jpeg
 from bot.themes import find_theme
-
-if TYPE_CHECKING:
-    from adapters.discord.client import FigureClient
 
 log = logging.getLogger("figurebot.discord")
 
@@ -35,6 +33,28 @@ TOKEN_UNUSABLE = (401, 403, 404)  # invalid or expired webhook token, unknown me
 
 class NotConnected(PlatformNotReady):
     """Discord is not reachable yet; the engine retries the delivery."""
+
+
+class Connection(Protocol):
+    """What posting outside an interaction needs of the Discord client (``FigureClient`` has it)."""
+
+    @property
+    def logged_in(self) -> bool: ...
+
+    @property
+    def user(self) -> discord.ClientUser | None: ...
+
+    def rest_context(self) -> AbstractContextManager[None]:
+        """Send the webhook requests made inside to the client's API base."""
+        ...
+
+    def webhook(self, application_id: int, token: str) -> discord.Webhook:
+        """An interaction's webhook, for its follow-ups and edits."""
+        ...
+
+    def get_partial_messageable(self, id: int, /) -> discord.PartialMessageable: ...
+
+    async def create_dm(self, user: discord.abc.Snowflake, /) -> discord.DMChannel: ...
 
 
 @dataclass(frozen=True)
@@ -81,8 +101,11 @@ def status_line(event: JobEvent, reply: Reply) -> str:
 class Delivery:
     """The engine's event handler for Discord jobs."""
 
-    def __init__(self, client: FigureClient, edit_interval: float = EDIT_INTERVAL) -> None:
+    def __init__(
+        self, client: Connection, challenges: ChallengeService, edit_interval: float = EDIT_INTERVAL
+    ) -> None:
         self.client = client
+        self.challenges = challenges
         self.edit_interval = edit_interval
         self._last_edit: dict[str, float] = {}
 
@@ -107,7 +130,7 @@ class Delivery:
                 await self._show_status(event, reply)
 
     def _webhook(self, reply: Reply) -> discord.Webhook:
-        return discord.Webhook.partial(reply.application_id, reply.token, client=self.client)
+        return self.client.webhook(reply.application_id, reply.token)
 
     def _due(self, job_id: str) -> bool:
         """Whether a progress edit of the job's status may go out now. Edits older than the interval hold
@@ -156,7 +179,7 @@ class Delivery:
 
     async def _enterable(self, job: Job) -> bool:
         """Whether the challenge of the job's channel takes entries in the job's theme."""
-        challenge = await self.client.challenges.current(job.requester)
+        challenge = await self.challenges.current(job.requester)
         return (
             challenge is not None
             and challenge.phase is Phase.SUBMISSIONS

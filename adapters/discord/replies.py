@@ -7,24 +7,28 @@ import json
 import time
 from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from discord import InteractionResponseType as ResponseType
 
+from bot.chats import ChatSettings
 from bot.errors import UserFacingError
 from bot.jobs import Requester
 
-if TYPE_CHECKING:
-    from adapters.discord.client import FigureClient
-
-    Interaction = discord.Interaction[FigureClient]
+Interaction = discord.Interaction[Any]  # whichever client: handlers get their services from their class
 
 PLATFORM = "discord"
 SHOWN = 24  # longest piece of user text quoted back
 TOKEN_LIFETIME = 15 * 60.0  # Discord accepts an interaction's token this long
 TOKEN_MARGIN = 30.0  # and we stop relying on it this much earlier
 MAX_CONTENT = 2000  # characters in a message's text
+
+
+class SettingsSource(Protocol):
+    """Where a chat's settings are read (the engine)."""
+
+    async def chat_settings(self, requester: Requester) -> ChatSettings: ...
 
 
 @dataclass(frozen=True)
@@ -128,9 +132,9 @@ async def say_publicly(interaction: Interaction, work: Awaitable[str]) -> None:
     await interaction.delete_original_response()
 
 
-async def ensure_channel_allowed(interaction: Interaction) -> None:
+async def ensure_channel_allowed(engine: SettingsSource, interaction: Interaction) -> None:
     """Refuse a figure in a channel the server's admins did not open to the bot."""
-    settings = await interaction.client.engine.chat_settings(requester_of(interaction))
+    settings = await engine.chat_settings(requester_of(interaction))
     parent = getattr(interaction.channel, "parent_id", None)  # a thread is open where its channel is
     here = {str(interaction.channel_id), str(parent)} if parent else {str(interaction.channel_id)}
     if settings.channels and not here & set(settings.channels):

@@ -1,6 +1,8 @@
 """Buttons and menus whose state lives in their ``custom_id`` and the store (discord.py's ``DynamicItem``),
-so they keep working after a restart. Only a figure's owner may use its buttons (Re-roll, Change theme,
-Delete, Enter challenge)."""
+so they keep working after a restart. ``Buttons`` does what they do, with the services it is built with;
+discord.py rebuilds an item from its ``custom_id`` alone, so an item finds the ``Buttons`` through the
+interaction's client, typed as the ``ButtonHost`` protocol. Only a figure's owner may use its buttons
+(Re-roll, Change theme, Delete, Enter challenge)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,15 @@ import logging
 import re
 from collections.abc import Awaitable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from discord.ui import Button, DynamicItem, Select
 
-from adapters.common import BROKEN, NOT_YOURS, entered_text, forget_summary
+from adapters.common import BROKEN, NOT_YOURS, RecentPresses, entered_text, forget_summary
 from adapters.discord.replies import (
     PLATFORM,
+    Interaction,
     defer,
     ensure_channel_allowed,
     plain,
@@ -23,13 +26,12 @@ from adapters.discord.replies import (
     say,
     think,
 )
+from bot.challenges import ChallengeService
+from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.jobs import Job
 from bot.privacy import ConsentRequired
 from bot.themes import catalog
-
-if TYPE_CHECKING:
-    from adapters.discord.replies import Interaction
 
 log = logging.getLogger("figurebot.discord")
 
@@ -37,47 +39,33 @@ JOB = r"(?P<job>[0-9a-f]{16})"  # see bot.store.repository.new_id
 GONE = "That figure is gone: it was deleted, or it expired."
 UNKNOWN_THEME = "I don't know that theme; pick one from the list."
 DELETED_ONLY_STORED = "Deleted the figure I kept; this message shows another one, so it stays."
+NOT_YOUR_DATA = "This button deletes someone else's data; use /forget for your own."
+ACCEPTED = "Thanks: the privacy notice is accepted. Run /figure again."
+
+
+async def answer_failure(interaction: Interaction, error: Exception) -> None:
+    """A failed handler's one-line ephemeral answer, never a traceback: a refusal in its own words (the
+    privacy notice with its Accept button when consent is missing), else an apology, details in the log."""
+    try:
+        if isinstance(error, ConsentRequired):
+            await say(interaction, error.message, view=consent_view())
+        elif isinstance(error, UserFacingError):
+            await say(interaction, error.message)
+        elif isinstance(error, discord.HTTPException):  # Discord itself refused; nothing more to tell
+            log.warning("answering an interaction failed: HTTP %s", error.status)
+        else:
+            log.error("interaction failed", exc_info=error)
+            await say(interaction, BROKEN)
+    except discord.HTTPException as failure:
+        log.warning("answering a failed interaction failed: HTTP %s", failure.status)
 
 
 async def guarded(interaction: Interaction, action: Awaitable[None]) -> None:
-    """Run ``action``; any refusal becomes a one-line ephemeral answer, never a traceback."""
+    """Run a button's or menu's ``action``, answering its failure (commands have the tree's ``on_error``)."""
     try:
         await action
-    except ConsentRequired as notice:
-        await say(interaction, notice.message, view=consent_view())
-    except UserFacingError as error:
-        await say(interaction, error.message)
-    except discord.HTTPException as error:  # Discord itself refused; nothing more to tell
-        log.warning("answering an interaction failed: HTTP %s", error.status)
-    except Exception:
-        log.exception("interaction failed")
-        await say(interaction, BROKEN)
-
-
-async def _own_job(interaction: Interaction, job_id: str) -> Job:
-    """The job behind a button, if the person pressing it owns it."""
-    job = await interaction.client.engine.store.job(job_id)
-    if job is None or job.requester.platform != PLATFORM:
-        raise UserFacingError(GONE)
-    if job.requester.user_id != str(interaction.user.id):
-        raise UserFacingError(NOT_YOURS)
-    return job
-
-
-async def _reroll(interaction: Interaction, job_id: str, theme: str | None = None) -> None:
-    """Another figure from the same photo (with another theme if given), answered like ``/figure``. The same
-    press again moments later is a double tap, not a second request: acknowledged and ignored."""
-    job = await _own_job(interaction, job_id)
-    await ensure_channel_allowed(interaction)
-    message = interaction.message
-    action = f"theme:{theme}" if theme else "reroll"
-    press = (message.id if message else 0, action, job.id, interaction.user.id)
-    if interaction.client.presses.repeated(*press):
-        await interaction.response.defer()
-        return
-    spec = replace(job.spec, theme=theme) if theme else None
-    reply = await defer(interaction, private=bool(message and message.flags.ephemeral))
-    await interaction.client.engine.reroll(job.id, requester_of(interaction), spec, ref=reply.to_ref())
+    except Exception as error:
+        await answer_failure(interaction, error)
 
 
 def shows_job(message: discord.Message | None, job_id: str) -> bool:
@@ -87,22 +75,80 @@ def shows_job(message: discord.Message | None, job_id: str) -> bool:
     )
 
 
-async def _delete(interaction: Interaction, job_id: str) -> None:
-    """The stored figure and its job go first, then the message, if it is the one showing that figure."""
-    await _own_job(interaction, job_id)
-    await interaction.response.defer()  # before the store's work, which may take a while
-    await interaction.client.engine.delete_figure(job_id, requester_of(interaction))
-    if shows_job(interaction.message, job_id):
-        await interaction.delete_original_response()
-    else:
-        await say(interaction, DELETED_ONLY_STORED)
+class Buttons:
+    """What the buttons and menus do, on the engine and the challenges."""
+
+    def __init__(self, engine: JobEngine, challenges: ChallengeService) -> None:
+        self.engine = engine
+        self.challenges = challenges
+        self.presses = RecentPresses()  # to tell double taps on a figure's buttons
+
+    async def _own_job(self, interaction: Interaction, job_id: str) -> Job:
+        """The job behind a button, if the person pressing it owns it."""
+        job = await self.engine.store.job(job_id)
+        if job is None or job.requester.platform != PLATFORM:
+            raise UserFacingError(GONE)
+        if job.requester.user_id != str(interaction.user.id):
+            raise UserFacingError(NOT_YOURS)
+        return job
+
+    async def reroll(self, interaction: Interaction, job_id: str, theme: str | None = None) -> None:
+        """Another figure from the same photo (with another theme if given), answered like ``/figure``. The
+        same press again moments later is a double tap, not a second request: acknowledged and ignored."""
+        job = await self._own_job(interaction, job_id)
+        await ensure_channel_allowed(self.engine, interaction)
+        message = interaction.message
+        action = f"theme:{theme}" if theme else "reroll"
+        if self.presses.repeated(message.id if message else 0, action, job.id, interaction.user.id):
+            await interaction.response.defer()
+            return
+        spec = replace(job.spec, theme=theme) if theme else None
+        reply = await defer(interaction, private=bool(message and message.flags.ephemeral))
+        await self.engine.reroll(job.id, requester_of(interaction), spec, ref=reply.to_ref())
+
+    async def delete(self, interaction: Interaction, job_id: str) -> None:
+        """The stored figure and its job go first, then the message, if it is the one showing that figure."""
+        await self._own_job(interaction, job_id)
+        await interaction.response.defer()  # before the store's work, which may take a while
+        await self.engine.delete_figure(job_id, requester_of(interaction))
+        if shows_job(interaction.message, job_id):
+            await interaction.delete_original_response()
+        else:
+            await say(interaction, DELETED_ONLY_STORED)
+
+    async def enter(self, interaction: Interaction, job_id: str) -> None:
+        await think(interaction)
+        job = await self._own_job(interaction, job_id)
+        challenge, number = await self.challenges.enter(requester_of(interaction), job.id)
+        await say(interaction, plain(entered_text(challenge, number)))
+
+    async def accept_privacy(self, interaction: Interaction) -> None:
+        await interaction.response.defer()  # before the store's work, which may take a while
+        await self.engine.accept_privacy(requester_of(interaction))
+        await interaction.edit_original_response(content=ACCEPTED, view=None)
+
+    async def forget(self, interaction: Interaction, user_id: int) -> None:
+        if user_id != interaction.user.id:
+            raise UserFacingError(NOT_YOUR_DATA)
+        await interaction.response.defer()  # deleting everything may take a while
+        counts = await self.engine.forget(requester_of(interaction))
+        await interaction.edit_original_response(content=forget_summary(counts), view=None)
+
+    async def vote(self, interaction: Interaction, challenge_id: str, number: int) -> None:
+        """A vote for a challenge's entry; the core checks the challenge, the channel and the voter."""
+        await think(interaction)  # before the store's work, which may take a while
+        await say(interaction, await self.challenges.vote(requester_of(interaction), challenge_id, number))
 
 
-async def _enter(interaction: Interaction, job_id: str) -> None:
-    await think(interaction)
-    job = await _own_job(interaction, job_id)
-    challenge, number = await interaction.client.challenges.enter(requester_of(interaction), job.id)
-    await say(interaction, plain(entered_text(challenge, number)))
+class ButtonHost(Protocol):
+    """The client an item's interaction arrives on, carrying the ``Buttons``."""
+
+    buttons: Buttons
+
+
+def buttons_of(interaction: Interaction) -> Buttons:
+    host: ButtonHost = interaction.client
+    return host.buttons
 
 
 class ThemeSelect(DynamicItem[Select], template=rf"fig:theme:{JOB}"):
@@ -123,7 +169,7 @@ class ThemeSelect(DynamicItem[Select], template=rf"fig:theme:{JOB}"):
         if theme is None:
             await say(interaction, UNKNOWN_THEME)
             return
-        await guarded(interaction, _reroll(interaction, self.job_id, theme))
+        await guarded(interaction, buttons_of(interaction).reroll(interaction, self.job_id, theme))
 
 
 JOB_BUTTONS = {  # action in custom_id → label, emoji, style
@@ -147,7 +193,8 @@ class JobButton(DynamicItem[Button], template=rf"fig:(?P<action>reroll|delete|en
         return cls(match["action"], match["job"])
 
     async def callback(self, interaction: Interaction) -> None:
-        actions = {"reroll": _reroll, "delete": _delete, "enter": _enter}
+        buttons = buttons_of(interaction)
+        actions = {"reroll": buttons.reroll, "delete": buttons.delete, "enter": buttons.enter}
         await guarded(interaction, actions[self.action](interaction, self.job_id))
 
 
@@ -162,14 +209,7 @@ class AcceptPrivacyButton(DynamicItem[Button], template=r"fig:accept"):
         return cls()
 
     async def callback(self, interaction: Interaction) -> None:
-        async def accept() -> None:
-            await interaction.response.defer()  # before the store's work, which may take a while
-            await interaction.client.engine.accept_privacy(requester_of(interaction))
-            await interaction.edit_original_response(
-                content="Thanks: the privacy notice is accepted. Run /figure again.", view=None
-            )
-
-        await guarded(interaction, accept())
+        await guarded(interaction, buttons_of(interaction).accept_privacy(interaction))
 
 
 class ConfirmForgetButton(DynamicItem[Button], template=r"fig:forget:(?P<user>[0-9]{1,20})"):
@@ -187,14 +227,7 @@ class ConfirmForgetButton(DynamicItem[Button], template=r"fig:forget:(?P<user>[0
         return cls(int(match["user"]))
 
     async def callback(self, interaction: Interaction) -> None:
-        async def forget() -> None:
-            if self.user_id != interaction.user.id:
-                raise UserFacingError("This button deletes someone else's data; use /forget for your own.")
-            await interaction.response.defer()  # deleting everything may take a while
-            counts = await interaction.client.engine.forget(requester_of(interaction))
-            await interaction.edit_original_response(content=forget_summary(counts), view=None)
-
-        await guarded(interaction, forget())
+        await guarded(interaction, buttons_of(interaction).forget(interaction, self.user_id))
 
 
 DYNAMIC_ITEMS = (
