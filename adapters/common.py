@@ -16,7 +16,6 @@ from bot.privacy import duration_words, privacy_notice
 from bot.spec import FigureSpec
 from bot.themes import catalog, find_theme
 
-NOT_YOURS = "Only the person who asked for this figure can use its buttons."
 BROKEN = "Something went wrong on my side; please try again."
 CAPTION_HELP = (
     "Write the caption as: name | theme | accessories | tagline, e.g. Alex | astronaut | helmet, cat; "

@@ -20,7 +20,7 @@ from adapters.common import forget_summary, privacy_text, themes_text
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, accept_photo
-from bot.jobs import ACTIVE, EventKind, Job, JobEvent, Requester
+from bot.jobs import EventKind, Job, JobEvent, Requester
 from bot.privacy import ConsentRequired
 from bot.spec import parse_caption
 from bot.uploads import read_photo_file, shown_path
@@ -156,10 +156,10 @@ class ConsoleAdapter:
         if JOB_ID.fullmatch(first):
             return await self.engine.own_job(first, self.requester), tail.strip()
         if active_only:
-            jobs = await self.engine.store.active_jobs(PLATFORM, self.user)
+            jobs = await self.engine.active_jobs(self.requester)
             latest = jobs[-1] if jobs else None
         else:
-            latest = await self.engine.store.latest_job(PLATFORM, self.user)
+            latest = await self.engine.latest_job(self.requester)
         if latest is None:
             raise UserFacingError(NO_JOB)
         return latest, rest
@@ -177,7 +177,7 @@ class ConsoleAdapter:
         await self.engine.cancel(job.id, self.requester)
 
     async def _queue(self, _rest: str) -> None:
-        jobs = await self.engine.store.active_jobs(PLATFORM, self.user)
+        jobs = await self.engine.active_jobs(self.requester)
         if not jobs:
             self.say("You have no figures in the works.")
             return
@@ -233,7 +233,7 @@ class ConsoleAdapter:
             path = await asyncio.to_thread(
                 self._save, job.requester.user_id, job.id, event.figure, event.figure_format or "png"
             )
-            if await self.engine.store.job(job.id) is None:  # its owner used /forget meanwhile
+            if not await self.engine.exists(job.id):  # its owner used /forget meanwhile
                 await asyncio.to_thread(path.unlink, missing_ok=True)
                 return
             stand_in = f" (painted by the {job.painted_by} generator instead)" if job.painted_by else ""
@@ -255,10 +255,7 @@ class ConsoleAdapter:
 
     async def idle(self) -> None:
         """Wait until none of the terminal's figures is waiting, painting or undelivered."""
-        store = self.engine.store
-        while await store.count_jobs(PLATFORM, statuses=ACTIVE) or any(
-            job.requester.platform == PLATFORM for job in await store.undelivered()
-        ):
+        while await self.engine.busy(PLATFORM):
             await asyncio.sleep(0.2)
 
 

@@ -32,12 +32,16 @@ __all__ = [  # what callers import from here, wherever it is defined
     "BROKEN",
     "BUSY",
     "FIGURE_EXPIRED",
+    "FIGURE_GONE",
     "MAX_NOTES",
     "MAX_NOTE_LENGTH",
+    "NOT_YOURS",
     "UNAVAILABLE",
+    "FigureGone",
     "JobEngine",
     "JobNotFound",
     "LimitReached",
+    "NotYourFigure",
     "Quota",
     "Submitted",
 ]
@@ -45,8 +49,26 @@ __all__ = [  # what callers import from here, wherever it is defined
 log = logging.getLogger("figurebot.engine")
 
 
+FIGURE_GONE = "That figure is no longer stored: it expired or was deleted."
+NOT_YOURS = "Only the person who asked for this figure can use its buttons."
+
+
 class JobNotFound(UserFacingError):
     """No such job, or not one of the requester's own."""
+
+
+class FigureGone(UserFacingError):
+    """The job behind a button no longer exists (deleted, expired, forgotten)."""
+
+    def __init__(self) -> None:
+        super().__init__(FIGURE_GONE)
+
+
+class NotYourFigure(UserFacingError):
+    """Someone pressed a button under another person's figure."""
+
+    def __init__(self) -> None:
+        super().__init__(NOT_YOURS)
 
 
 @dataclass(frozen=True)
@@ -238,6 +260,42 @@ class JobEngine:
         ):
             raise JobNotFound("I can't find that figure among yours.")
         return job
+
+    async def figure_for(self, requester: Requester, job_id: str) -> Job:
+        """The job behind a button pressed by ``requester``: ``FigureGone`` when it no longer exists (or is
+        another platform's), ``NotYourFigure`` when someone else asked for it."""
+        job = await self.store.job(job_id)
+        if job is None or job.requester.platform != requester.platform:
+            raise FigureGone()
+        if job.requester.user_id != requester.user_id:
+            raise NotYourFigure()
+        return job
+
+    async def exists(self, job_id: str) -> bool:
+        """Whether the job is still stored (its owner may have used forget since it was read)."""
+        return await self.store.job(job_id) is not None
+
+    async def active_jobs(self, requester: Requester, here_only: bool = False) -> list[Job]:
+        """``requester``'s figures in the works, oldest first; with ``here_only``, those asked for in
+        the requester's chat."""
+        jobs = await self.store.active_jobs(requester.platform, requester.user_id)
+        return [job for job in jobs if job.requester.chat_id == requester.chat_id] if here_only else jobs
+
+    async def latest_job(self, requester: Requester) -> Job | None:
+        """``requester``'s most recent figure, finished or not."""
+        return await self.store.latest_job(requester.platform, requester.user_id)
+
+    async def cancel_latest(self, requester: Requester, here_only: bool = False) -> Job | None:
+        """Cancel ``requester``'s newest figure in the works (in their chat, with ``here_only``); the job
+        cancelled, or None when there was none."""
+        jobs = await self.active_jobs(requester, here_only)
+        return await self.cancel(jobs[-1].id, requester) if jobs else None
+
+    async def busy(self, platform: str) -> bool:
+        """Whether any of ``platform``'s figures is waiting, painting or not yet delivered."""
+        if await self.store.count_jobs(platform, statuses=ACTIVE):
+            return True
+        return any(job.requester.platform == platform for job in await self.store.undelivered())
 
     async def set_ref(self, job_id: str, ref: str | None) -> None:
         """Replace the platform's note about a job."""

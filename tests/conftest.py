@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.generators import segmentation
+from bot.figure import segmentation
 
 
 @pytest.fixture

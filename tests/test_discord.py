@@ -17,11 +17,10 @@ import pytest
 from discord.http import Route
 from PIL import Image
 
-from adapters.common import NOT_YOURS
 from adapters.discord import DiscordAdapter
 from bot.challenges import ChallengeService
 from bot.config import Settings
-from bot.engine import JobEngine
+from bot.engine import FIGURE_GONE, NOT_YOURS, JobEngine
 from bot.generators.base import Painted, Progress, ProgressCallback
 from bot.intake import Photo
 from bot.jobs import ACTIVE, Job, Requester, Status
@@ -432,7 +431,7 @@ async def test_stale_or_forged_button_data_gets_one_line_and_breaks_nothing(
         message = api.public(result)
         unknown = forged(message, "fig:reroll:ffffffffffffffff")
         gone = await bot.run(api.press(unknown, "fig:reroll:ffffffffffffffff", ALICE))
-        assert answer_text(gone) == "That figure is gone: it was deleted, or it expired."
+        assert answer_text(gone) == FIGURE_GONE
         theme = await bot.run(api.press(message, button(result, "fig:theme:"), ALICE, values=["<script>"]))
         assert answer_text(theme) == "I don't know that theme; pick one from the list."
         others = forged(message, f"fig:forget:{BOB.id}")
@@ -446,7 +445,7 @@ async def test_stale_or_forged_button_data_gets_one_line_and_breaks_nothing(
 
         await bot.engine.forget(bot.requester(ALICE))
         stale = await bot.run(api.press(message, button(result, "fig:reroll:"), ALICE))
-        assert answer_text(stale) == "That figure is gone: it was deleted, or it expired."
+        assert answer_text(stale) == FIGURE_GONE
 
 
 async def test_delete_removes_only_the_message_that_shows_the_figure(

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from adapters.common import NOT_YOURS, results_text
+from adapters.common import results_text
 from adapters.discord.announcements import Post
 from bot.boxart.shelf import SIZE
 from bot.challenges import Entry, Placing
+from bot.engine import NOT_YOURS
 from bot.jobs import Status
 from bot.spec import make_spec
 from tests import test_discord

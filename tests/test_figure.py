@@ -13,8 +13,8 @@ from bot.boxart.layout import layout_for
 from bot.figure.headgear import draws
 from bot.figure.outfit import EXTRAS, outfit_for, theme_outfit
 from bot.figure.pose import pose_for
+from bot.figure.segmentation import find_person
 from bot.figure.toy import Held, build_person
-from bot.generators.segmentation import find_person
 from bot.themes import catalog, find_theme
 
 ROOT = Path(__file__).resolve().parent.parent

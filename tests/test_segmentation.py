@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.generators import segmentation
-from bot.generators.segmentation import Cutout, find_person, models_available
+from bot.figure import segmentation
+from bot.figure.segmentation import Cutout, find_person, models_available
 
 ROOT = Path(__file__).resolve().parent.parent
 ASTRONAUT = ROOT / "examples" / "astronaut.png"
@@ -318,7 +318,7 @@ def test_label_finds_four_connected_blobs() -> None:
 
 
 def test_importing_does_not_load_the_runtime() -> None:
-    code = "import sys, bot.generators.segmentation; print('ai_edge_litert' in sys.modules)"
+    code = "import sys, bot.figure.segmentation; print('ai_edge_litert' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -327,7 +327,7 @@ def test_importing_does_not_load_the_runtime() -> None:
 
 def test_runtime_banner_stays_off_stderr() -> None:
     code = (
-        "from PIL import Image; from bot.generators.segmentation import find_person; "
+        "from PIL import Image; from bot.figure.segmentation import find_person; "
         f"print(find_person(Image.open({str(ASTRONAUT)!r})).method)"
     )
     result = subprocess.run(

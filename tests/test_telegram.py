@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 from PIL import ExifTags, Image
 
-from adapters.common import BROKEN, NOT_YOURS, SEND_A_PHOTO
+from adapters.common import BROKEN, SEND_A_PHOTO
 from adapters.telegram import FloodLimits, TelegramAdapter
 from adapters.telegram.application import MAX_WAITING_PER_CHAT
 from adapters.telegram.buttons import DELETED_NOT_REMOVED
 from adapters.telegram.chat import POST_AS_YOURSELF
 from adapters.telegram.delivery import FORGOTTEN
 from bot.challenges import ChallengeService
-from bot.engine import JobEngine
+from bot.engine import NOT_YOURS, JobEngine
 from bot.generators.base import Progress, Refused
 from bot.jobs import Requester
 from bot.store.repository import Store

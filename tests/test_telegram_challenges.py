@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from adapters.common import NOT_YOURS
 from bot.boxart.shelf import SIZE
+from bot.engine import NOT_YOURS
 from bot.jobs import Requester
 from bot.spec import make_spec
 from bot.store.tables import challenge_results, challenges

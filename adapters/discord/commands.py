@@ -23,7 +23,6 @@ from adapters.common import (
 )
 from adapters.discord.downloads import Downloads
 from adapters.discord.replies import (
-    PLATFORM,
     Interaction,
     defer,
     ensure_channel_allowed,
@@ -268,10 +267,9 @@ class FigureCommands:
 
     async def cancel(self, interaction: Interaction) -> None:
         await think(interaction)  # cancelling edits the job's status message, which may be slow
-        jobs = await self.engine.store.active_jobs(PLATFORM, str(interaction.user.id))
-        if not jobs:
+        job = await self.engine.cancel_latest(requester_of(interaction))
+        if job is None:
             raise UserFacingError(NOTHING_TO_CANCEL)
-        job = await self.engine.cancel(jobs[-1].id, requester_of(interaction))
         await say(interaction, f"Cancelled: {plain(describe(job.spec))}.")
 
     async def quota(self, interaction: Interaction) -> None:

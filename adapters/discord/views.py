@@ -15,9 +15,8 @@ from typing import Any, Protocol
 import discord
 from discord.ui import Button, DynamicItem, Select
 
-from adapters.common import BROKEN, NOT_YOURS, RecentPresses, entered_text, forget_summary
+from adapters.common import BROKEN, RecentPresses, entered_text, forget_summary
 from adapters.discord.replies import (
-    PLATFORM,
     Interaction,
     defer,
     ensure_channel_allowed,
@@ -36,7 +35,6 @@ from bot.themes import catalog
 log = logging.getLogger("figurebot.discord")
 
 JOB = r"(?P<job>[0-9a-f]{16})"  # see bot.store.repository.new_id
-GONE = "That figure is gone: it was deleted, or it expired."
 UNKNOWN_THEME = "I don't know that theme; pick one from the list."
 DELETED_ONLY_STORED = "Deleted the figure I kept; this message shows another one, so it stays."
 NOT_YOUR_DATA = "This button deletes someone else's data; use /forget for your own."
@@ -85,12 +83,7 @@ class Buttons:
 
     async def _own_job(self, interaction: Interaction, job_id: str) -> Job:
         """The job behind a button, if the person pressing it owns it."""
-        job = await self.engine.store.job(job_id)
-        if job is None or job.requester.platform != PLATFORM:
-            raise UserFacingError(GONE)
-        if job.requester.user_id != str(interaction.user.id):
-            raise UserFacingError(NOT_YOURS)
-        return job
+        return await self.engine.figure_for(requester_of(interaction), job_id)
 
     async def reroll(self, interaction: Interaction, job_id: str, theme: str | None = None) -> None:
         """Another figure from the same photo (with another theme if given), answered like ``/figure``. The

@@ -10,20 +10,19 @@ from dataclasses import replace
 from telegram import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from adapters.common import NOT_YOURS, RecentPresses, entered_text, forget_summary
+from adapters.common import RecentPresses, entered_text, forget_summary
 from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, requester_of
 from adapters.telegram.delivery import Delivery
 from adapters.telegram.drafts import EXPIRED, Draft
 from adapters.telegram.figures import Figures, name_of
 from adapters.telegram.keyboards import SURPRISE, Action, Press, decode, theme_keyboard
 from adapters.telegram.pacing import once_more
-from bot.engine import JobEngine
+from bot.engine import NOT_YOURS, JobEngine
 from bot.errors import UserFacingError
 from bot.jobs import Job, Requester
 from bot.logs import log_event
 from bot.themes import catalog, find_theme
 
-GONE = "That figure is no longer stored: it expired or was deleted."
 UNKNOWN_THEME = "I don't know that theme; pick one of the buttons."
 ONLY_ASKER = "Only the person who asked can answer that."
 ACCEPTED = "Thanks: the privacy notice is accepted."
@@ -118,12 +117,7 @@ class Buttons:
         )
 
     async def _own_job(self, job_id: str, presser: Requester) -> Job:
-        job = await self.engine.store.job(job_id)
-        if job is None:
-            raise UserFacingError(GONE)
-        if (job.requester.platform, job.requester.user_id) != (presser.platform, presser.user_id):
-            raise UserFacingError(NOT_YOURS)
-        return job
+        return await self.engine.figure_for(presser, job_id)
 
     def _own_draft(self, draft_id: str, presser: Requester) -> Draft:
         draft = self.figures.drafts.get(draft_id)
@@ -210,7 +204,7 @@ class Buttons:
     async def _forget(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
         if press.target != presser.user_id:
             raise UserFacingError(ONLY_ASKER)
-        in_the_works = await self.engine.store.active_jobs(PLATFORM, presser.user_id)
+        in_the_works = await self.engine.active_jobs(presser)
         counts = await self.engine.forget(presser)
         self.figures.drafts.drop_user(PLATFORM, presser.user_id)
         await self.chat.edit(query.message.chat.id, query.message.id, forget_summary(counts))

@@ -255,7 +255,7 @@ class Delivery:
         async def send() -> None:
             nonlocal as_photo, forgotten
             # The turn may have come after a long wait (a 429): the owner may have had it forgotten since.
-            forgotten = await self.engine.store.job(job.id) is None
+            forgotten = not await self.engine.exists(job.id)
             if forgotten:
                 return
             reply = replying_to(ref.reply_to)

@@ -20,7 +20,7 @@ from adapters.common import (
     themes_text,
     unusable_upload,
 )
-from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, is_private, person_of, requester_of
+from adapters.telegram.chat import Chat, Context, guarded, is_private, person_of, requester_of
 from adapters.telegram.figures import Figures, upload_of
 from adapters.telegram.keyboards import accept_keyboard, forget_keyboard
 from bot.engine import JobEngine
@@ -180,10 +180,8 @@ class Handlers:
         """Cancel the user's latest figure in the works in this chat, or drop the photo being set up."""
         requester = person_of(update)
         dropped = self.figures.drafts.drop(requester)
-        jobs = await self.engine.store.active_jobs(PLATFORM, requester.user_id)
-        here = [job for job in jobs if job.requester.chat_id == requester.chat_id]
-        if here:
-            job = await self.engine.cancel(here[-1].id, requester)
+        job = await self.engine.cancel_latest(requester, here_only=True)
+        if job is not None:
             await self.chat.reply(update.message, f"Cancelled: {describe(job.spec)}.")
         else:
             await self.chat.reply(update.message, DROPPED if dropped else NOTHING_TO_CANCEL)

@@ -12,10 +12,10 @@ from bot.figure.exposure import corrected
 from bot.figure.head import portrait_face
 from bot.figure.outfit import outfit_for
 from bot.figure.pose import pose_for
+from bot.figure.segmentation import find_person, models_available
 from bot.figure.subject import subject_mask
 from bot.figure.toy import Held, build_person, build_subject
 from bot.generators.base import Painted, Progress, ProgressCallback
-from bot.generators.segmentation import find_person, models_available
 from bot.intake import Photo
 from bot.spec import FigureSpec
 from bot.themes import find_theme
