@@ -9,13 +9,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
-from sqlalchemy import insert, select, text
+from sqlalchemy import text
 
 from bot.config import Settings
 from bot.jobs import Status
 from bot.privacy import Vault, load_key
 from bot.store.repository import Store, WrongKey
-from bot.store.tables import metadata, user_settings
+from bot.store.tables import metadata
 from tests.engine_kit import (
     Clock,
     eventually,
@@ -51,7 +51,6 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
         "jobs",
         "figures",
         "consents",
-        "user_settings",
         "usage",
         "spend",
         "chat_settings",
@@ -62,6 +61,7 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
         "meta",
         "alembic_version",
     } <= names
+    assert "user_settings" not in names  # dropped by 0008: nothing ever wrote it
     assert journal == "wal" and secure == 1
     # opening again with the same key works and keeps what is there
     again = await Store.open(settings.database, Vault(key))
@@ -177,8 +177,6 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
         for user in ("leaving", "leaving", "staying"):
             await r.engine.submit(r.requester(user), photo(), spec(user))
         await r.engine.accept_privacy(r.requester("leaving"))
-        setting = {"platform": "console", "user_id": "leaving", "key": "theme", "value": "pirate"}
-        await r.store.execute(insert(user_settings).values(**setting))
         for _ in range(3):
             await r.said_until(lambda line: "done →" in line)
         counts = await r.engine.forget(r.requester("leaving"))
@@ -187,13 +185,11 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
             "figures": 2,
             "jobs": 2,
             "consents": 1,
-            "user_settings": 1,
             "challenge_entries": 0,
             "challenge_votes": 0,
             "challenge_results": 0,
         }
         assert await r.store.latest_job("console", "leaving") is None
-        assert await r.store.rows(select(user_settings)) == []
         assert await r.store.consent_version("console", "leaving") is None
         kept = await r.store.latest_job("console", "staying")
         assert kept is not None and await r.store.figure(kept.figure_id) is not None

@@ -99,15 +99,6 @@ consents = Table(
     PrimaryKeyConstraint("platform", "user_id"),
 )
 
-user_settings = Table(
-    "user_settings",
-    metadata,
-    *_requester(),
-    Column("key", String(32), nullable=False),
-    Column("value", Text, nullable=False),
-    PrimaryKeyConstraint("platform", "user_id", "key"),
-)
-
 # Figures made per UTC day, for quotas. Keyed by a keyed hash of the user or chat, not the id itself,
 # so forgetting a user leaves the day's count (no one can reset a quota by /forget) but nothing that
 # names them; rows older than two days are purged.
@@ -226,7 +217,6 @@ PERSONAL_TABLES = (
     figures,
     jobs,
     consents,
-    user_settings,
     challenge_entries,
     challenge_votes,
     challenge_results,
