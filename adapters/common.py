@@ -31,7 +31,6 @@ _FORGOTTEN_KINDS = {
     "figures": ("figure", "figures"),
     "jobs": ("job", "jobs"),
     "consents": ("privacy consent", "privacy consents"),
-    "user_settings": ("setting", "settings"),
     "challenge_entries": ("challenge entry", "challenge entries"),
     "challenge_votes": ("challenge vote", "challenge votes"),
     "challenge_results": ("challenge result", "challenge results"),

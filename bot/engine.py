@@ -168,7 +168,7 @@ class JobEngine:
 
     async def position(self, job_id: str) -> int | None:
         """1 for the next job to start; ``None`` when the job is not waiting."""
-        return await self.queue.position(job_id)
+        return await self.queue.position(job_id, self.clock())
 
     async def redeliver(self) -> int:
         """Deliver finished jobs that have not reached their chat (after a crash or a platform outage)."""

@@ -28,8 +28,9 @@ class JobQueue(Protocol):
         """Put a running job back to be claimed again from ``not_before``; whether it was running."""
         ...
 
-    async def position(self, job_id: str) -> int | None:
-        """1 for the next job to start; ``None`` when the job is not waiting."""
+    async def position(self, job_id: str, now: float) -> int | None:
+        """1 for the next job to start, ranked as claims at ``now`` would serve it; ``None`` when the job
+        is not waiting."""
         ...
 
     async def recover(self, max_attempts: int, reason: str, now: float) -> tuple[int, int]:
@@ -55,8 +56,8 @@ class StoreQueue:
             job_id, [Status.RUNNING], status=Status.QUEUED, not_before=not_before, started_at=None
         )
 
-    async def position(self, job_id: str) -> int | None:
-        for index, row in enumerate(await self._store.queue(), start=1):
+    async def position(self, job_id: str, now: float) -> int | None:
+        for index, row in enumerate(await self._store.queue(now), start=1):
             if row.id == job_id:
                 return index
         return None

@@ -67,9 +67,9 @@ class RecordingQueue:
         self.calls.append("retry_after")
         return await self.inner.retry_after(job_id, not_before)
 
-    async def position(self, job_id: str) -> int | None:
+    async def position(self, job_id: str, now: float) -> int | None:
         self.calls.append("position")
-        return await self.inner.position(job_id)
+        return await self.inner.position(job_id, now)
 
     async def recover(self, max_attempts: int, reason: str, now: float) -> tuple[int, int]:
         self.calls.append("recover")
