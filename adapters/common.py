@@ -17,6 +17,8 @@ from bot.spec import FigureSpec
 from bot.themes import catalog, find_theme
 
 BROKEN = "Something went wrong on my side; please try again."
+# The terminal's wording of BROKEN: a failed command there is retried by typing it again.
+COMMAND_BROKEN = "Something went wrong with that command; please try again."
 CAPTION_HELP = (
     "Write the caption as: name | theme | accessories | tagline, e.g. Alex | astronaut | helmet, cat; "
     'or with options: name=Alex theme=pirate accessories="parrot, map" style=window.'

@@ -16,11 +16,11 @@ import sys
 import threading
 from pathlib import Path
 
-from adapters.common import forget_summary, privacy_text, themes_text
+from adapters.common import COMMAND_BROKEN, forget_summary, privacy_text, themes_text
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, accept_photo
-from bot.jobs import EventKind, Job, JobEvent, Requester
+from bot.jobs import ID_PATTERN, EventKind, Job, JobEvent, Requester
 from bot.privacy import ConsentRequired
 from bot.spec import parse_caption
 from bot.uploads import read_photo_file, shown_path
@@ -28,8 +28,7 @@ from bot.uploads import read_photo_file, shown_path
 log = logging.getLogger("figurebot.console")
 
 PLATFORM = "console"
-JOB_ID = re.compile(r"[0-9a-f]{16}")  # see bot.store.repository.new_id
-BROKEN = "Something went wrong with that command; please try again."
+JOB_ID = re.compile(ID_PATTERN)
 NO_JOB = "You have no figure to do that with yet. Start one with /figure PATH."
 HELP = """Commands:
   /figure PATH [caption]   make a figure: /figure me.jpg name=Alex theme=astronaut accessories="helmet, cat"
@@ -106,7 +105,7 @@ class ConsoleAdapter:
             await self._handle(line)
         except Exception:  # the last resort: no command may ever end the chat
             log.exception("console command failed")
-            self.say(BROKEN)
+            self.say(COMMAND_BROKEN)
 
     async def _handle(self, line: str) -> None:
         line = line.strip()

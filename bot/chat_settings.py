@@ -12,6 +12,21 @@ from bot.store.repository import Store
 
 log = logging.getLogger("figurebot.engine.chats")
 
+MAX_DAILY_QUOTA = 10_000  # the most figures per member per day a chat's admins may set
+BAD_QUOTA = "The daily quota is a number of figures (0 or more), or default."
+
+
+def parse_daily_quota(text: str) -> int | None:
+    """The figures per member per day an admin wrote, capped at ``MAX_DAILY_QUOTA``; ``None`` for
+    "default". Anything else (a sign, non-ASCII digits, more digits than the cap has) raises
+    ``UserFacingError(BAD_QUOTA)``."""
+    text = text.strip()
+    if text.casefold() == "default":
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_DAILY_QUOTA)):
+        raise UserFacingError(BAD_QUOTA)
+    return min(int(text), MAX_DAILY_QUOTA)
+
 
 class ChatSettingsCache:
     """What the admins of each chat (or server) set. Every job asks, and settings change only through
@@ -37,6 +52,9 @@ class ChatSettingsCache:
     async def update(self, requester: Requester, **changes: object) -> ChatSettings:
         """Change settings of ``requester``'s chat (the adapter checks that they may); the new settings."""
         current = await self.get(requester)
+        quota = changes.get("daily_quota_per_user")
+        if isinstance(quota, int) and quota > MAX_DAILY_QUOTA:
+            raise UserFacingError(f"The daily quota is at most {MAX_DAILY_QUOTA:,} figures.")
         try:
             updated = current.changed(**changes)
         except (TypeError, ValueError) as error:

@@ -11,6 +11,10 @@ from PIL import Image
 
 from bot.spec import FigureSpec
 
+ID_PATTERN = "[0-9a-f]{16}"
+"""Every id the store makes (jobs, photos, figures, challenges; ``bot.store.repository.new_id``), as a
+regular expression adapters match in button data and commands."""
+
 
 @dataclass(frozen=True)
 class Requester:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.jobs import Status
 from bot.privacy import Vault, load_key
-from bot.store.repository import Store, WrongKey
+from bot.store.repository import ID_PATTERN, Store, WrongKey, new_id
 from bot.store.tables import metadata
 from tests.engine_kit import (
     Clock,
@@ -231,3 +232,8 @@ def test_the_wrong_key_cannot_read_stored_data() -> None:
     token = Vault(Fernet.generate_key()).seal(b"face")
     with pytest.raises(ValueError, match="could not be decrypted"):
         Vault(Fernet.generate_key()).open(token)
+
+
+def test_store_ids_match_the_pattern_adapters_recognise() -> None:
+    ids = {new_id() for _ in range(50)}
+    assert len(ids) == 50 and all(re.fullmatch(ID_PATTERN, each) for each in ids)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from adapters.telegram.group_settings import ADMINS_ONLY, GROUPS_ONLY, USAGE
+from bot.chat_settings import BAD_QUOTA, MAX_DAILY_QUOTA, parse_daily_quota
+from bot.errors import UserFacingError
 from bot.jobs import Requester
 from tests.engine_kit import eventually
 from tests.fakes.telegram_api import FakeTelegram
@@ -79,3 +82,25 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_settings(tmp_path: Pa
 
         await eventually(moved)
         assert await moved()
+
+
+def test_both_chats_read_a_daily_quota_by_one_rule() -> None:
+    assert [parse_daily_quota(text) for text in (" 3 ", "Default", "0", "12345")] == [
+        3,
+        None,
+        0,
+        MAX_DAILY_QUOTA,
+    ]
+    for wrong in ("-1", "²", "١٢", "123456", "lots", ""):
+        with pytest.raises(UserFacingError, match=re.escape(BAD_QUOTA)):
+            parse_daily_quota(wrong)
+
+
+async def test_the_core_refuses_a_daily_quota_above_the_cap(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
+        group = Requester("telegram", str(ANN["id"]), str(GROUP["id"]))
+        with pytest.raises(UserFacingError, match="at most 10,000 figures"):
+            await bot.engine.update_chat_settings(group, daily_quota_per_user=MAX_DAILY_QUOTA + 1)
+        assert (
+            await bot.engine.update_chat_settings(group, daily_quota_per_user=MAX_DAILY_QUOTA)
+        ).daily_quota_per_user == MAX_DAILY_QUOTA

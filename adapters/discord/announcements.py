@@ -24,6 +24,7 @@ from adapters.discord.delivery import Connection, NotConnected
 from adapters.discord.replies import Interaction, fit, plain
 from adapters.discord.views import buttons_of, guarded
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry
+from bot.jobs import ID_PATTERN
 from bot.output import small_jpeg_of
 from bot.themes import find_theme
 
@@ -33,7 +34,7 @@ ENTRIES_PER_POST = 10  # Discord's limit of embeds, and of files, in one message
 ENTRY_SIDE = 768  # entries are shown as JPEGs this size, so ten fit in one upload
 HISTORY = 100  # recent channel messages read for the ballots already posted (one request)
 GIVEN_UP = (400, 403, 404)  # refused for good: a bad message, a channel closed to the bot or gone
-CHALLENGE = r"(?P<challenge>[0-9a-f]{16})"  # see bot.store.repository.new_id
+CHALLENGE = rf"(?P<challenge>{ID_PATTERN})"
 
 
 class VoteButton(DynamicItem[Button], template=rf"ch:vote:{CHALLENGE}:(?P<number>[0-9]{{1,4}})"):

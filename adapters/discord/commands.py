@@ -34,6 +34,7 @@ from adapters.discord.replies import (
 )
 from adapters.discord.views import consent_view, forget_view
 from bot.challenges import ChallengeService, Phase
+from bot.chat_settings import parse_daily_quota
 from bot.chats import ChatSettings
 from bot.config import Settings, parse_duration
 from bot.engine import JobEngine
@@ -121,13 +122,8 @@ def parse_role(text: str) -> str | None:
 
 
 def parse_quota(text: str) -> int | None:
-    """Figures per member per day, or ``None`` for "default"."""
-    text = text.strip()
-    if text.casefold() == "default":
-        return None
-    if not text.isascii() or not text.isdigit() or len(text) > 6:
-        raise UserFacingError("The daily quota is a number of figures (0 or more), or default.")
-    return int(text)
+    """Figures per member per day, or ``None`` for "default" (the core's rule, ``parse_daily_quota``)."""
+    return parse_daily_quota(text)
 
 
 def parse_retention(text: str) -> float | None:

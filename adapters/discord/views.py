@@ -28,13 +28,13 @@ from adapters.discord.replies import (
 from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
-from bot.jobs import Job
+from bot.jobs import ID_PATTERN, Job
 from bot.privacy import ConsentRequired
 from bot.themes import catalog
 
 log = logging.getLogger("figurebot.discord")
 
-JOB = r"(?P<job>[0-9a-f]{16})"  # see bot.store.repository.new_id
+JOB = rf"(?P<job>{ID_PATTERN})"
 UNKNOWN_THEME = "I don't know that theme; pick one from the list."
 DELETED_ONLY_STORED = "Deleted the figure I kept; this message shows another one, so it stays."
 NOT_YOUR_DATA = "This button deletes someone else's data; use /forget for your own."

@@ -4,7 +4,6 @@ retention; anyone may read the settings."""
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
@@ -13,6 +12,7 @@ from adapters.common import chat_settings_lines
 from adapters.telegram.challenges import is_admin
 from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, is_private, requester_of
 from bot.challenges import ChallengeService
+from bot.chat_settings import parse_daily_quota
 from bot.config import Settings, parse_duration
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
@@ -35,8 +35,11 @@ def parse_change(words: list[str]) -> dict[str, object]:
     name, value = words[0].lower(), words[1].lower()
     if name == "local" and value in SWITCH:
         return {"local_only": SWITCH[value]}
-    if name == "quota" and (value == "default" or re.fullmatch(r"[0-9]{1,5}", value)):
-        return {"daily_quota_per_user": None if value == "default" else min(int(value), 10_000)}
+    if name == "quota":
+        try:
+            return {"daily_quota_per_user": parse_daily_quota(value)}
+        except UserFacingError:
+            raise UserFacingError(USAGE) from None
     if name == "retention":
         if value == "default":
             return {"photo_retention": None}

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.chats import ChatSettings
 from bot.errors import ConfigurationError
 from bot.jobs import ACTIVE, Job, Requester, Status, notes_to_json, spec_to_json
+from bot.jobs import ID_PATTERN as ID_PATTERN  # re-exported beside new_id, which it describes
 from bot.privacy import Vault
 from bot.spec import FigureSpec
 from bot.store.database import create_engine, migrate
@@ -42,7 +43,8 @@ class WrongKey(ConfigurationError):
 
 
 def new_id() -> str:
-    """A short random id: unguessable enough for button data, short enough for 64-byte limits."""
+    """A short random id: unguessable enough for button data, short enough for 64-byte limits. Adapters
+    recognise one by ``ID_PATTERN`` (exported from ``bot.jobs``)."""
     return uuid.uuid4().hex[:16]
 
 
