@@ -9,6 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from bot.boxart.shapes import shade
 from bot.themes import Theme
 
 RGB = tuple[int, int, int]
@@ -141,7 +142,7 @@ def theme_outfit(theme: Theme) -> Outfit:
         top="jacket",
         top_colour=palette.accent,
         legs="trousers",
-        legs_colour=_darker(palette.secondary),
+        legs_colour=shade(palette.secondary, -0.55),
         trim_colour=palette.secondary,
         boots_colour=(40, 40, 44),
         emblem="star",
@@ -149,10 +150,6 @@ def theme_outfit(theme: Theme) -> Outfit:
         extras=frozenset({"belt"}),
     )
     return dress(base, theme.name).outfit
-
-
-def _darker(colour: RGB) -> RGB:
-    return tuple(round(channel * 0.45) for channel in colour)  # type: ignore[return-value]
 
 
 def _words(text: str) -> list[str]:

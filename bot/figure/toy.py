@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
-from bot.boxart.icons import accessory_emoji, draw_icon
+from bot.boxart.icons import draw_icon
 from bot.figure.body import Body
 from bot.figure.glaze import make_toy
 from bot.figure.head import cut_head
@@ -40,10 +40,15 @@ class Held:
 
 def _held_picture(held: Held, side: int) -> Image.Image:
     picture = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    draw_icon(
-        picture, (0, 0, side, side), held.label, held.icon or accessory_emoji(held.label), colour=held.colour
-    )
+    draw_icon(picture, (0, 0, side, side), held.label, held.icon, colour=held.colour)
     return picture
+
+
+def _sculpture(pose: Pose, limit: tuple[int, int]) -> tuple[Sculpture, tuple[float, float]]:
+    """A canvas sized so a figure without a tall hat fills ``limit``, and the top of the head on it."""
+    scale = min(limit[0] / FIGURE_HEADS[0], limit[1] / FIGURE_HEADS[1])
+    sculpture = Sculpture((round(scale * CANVAS_HEADS[0]), round(scale * CANVAS_HEADS[1])), scale, pose.light)
+    return sculpture, (sculpture.drawing_size[0] / 2, sculpture.unit * 1.2)
 
 
 def build_person(
@@ -56,10 +61,8 @@ def build_person(
     limit: tuple[int, int],
 ) -> Image.Image:
     """The posed, dressed toy of the person whose face is ``face``, as RGBA fitted inside ``limit``."""
-    scale = min(limit[0] / FIGURE_HEADS[0], limit[1] / FIGURE_HEADS[1])
-    sculpture = Sculpture((round(scale * CANVAS_HEADS[0]), round(scale * CANVAS_HEADS[1])), scale, pose.light)
+    sculpture, origin = _sculpture(pose, limit)
     unit = sculpture.unit
-    origin = (sculpture.drawing_size[0] / 2, unit * 1.2)
     head = cut_head(photo, mask, face, unit, pose.light)
     body = Body(sculpture, origin, pose, outfit, head.skin)
 
@@ -108,18 +111,6 @@ def _fitted(image: Image.Image, limit: tuple[int, int]) -> Image.Image:
     return image
 
 
-def framed_mask(size: tuple[int, int]) -> Image.Image:
-    """A soft rounded frame over the middle of the photo: the whole picture as a plaque, when no subject
-    stands out from its background."""
-    width, height = size
-    mask = Image.new("L", size, 0)
-    inset = min(size) * 0.06
-    ImageDraw.Draw(mask).rounded_rectangle(
-        (inset, inset, width - inset, height - inset), radius=min(size) * 0.12, fill=255
-    )
-    return mask.filter(ImageFilter.GaussianBlur(max(0.5, min(size) * 0.01)))
-
-
 def _top_centre(mask: Image.Image) -> tuple[float, float, float]:
     """Where the top of a subject is in ``mask``: the x-centre and width of its top fifth, and its top y."""
     box = mask.getbbox() or (0, 0, *mask.size)
@@ -130,14 +121,12 @@ def _top_centre(mask: Image.Image) -> tuple[float, float, float]:
 
 
 def build_subject(
-    photo: Image.Image, mask: Image.Image | None, outfit: Outfit, pose: Pose, limit: tuple[int, int]
+    photo: Image.Image, mask: Image.Image, outfit: Outfit, pose: Pose, limit: tuple[int, int]
 ) -> Image.Image:
-    """A pet or an object as a glossy collectible on the stand, wearing the costume's headgear or cape."""
-    mask = mask if mask is not None else framed_mask(photo.size)
-    scale = min(limit[0] / FIGURE_HEADS[0], limit[1] / FIGURE_HEADS[1])
-    sculpture = Sculpture((round(scale * CANVAS_HEADS[0]), round(scale * CANVAS_HEADS[1])), scale, pose.light)
+    """The subject of ``photo`` where ``mask`` is set (a pet, an object, or the framed picture) as a glossy
+    collectible on the stand, wearing the costume's headgear or cape."""
+    sculpture, origin = _sculpture(pose, limit)
     unit = sculpture.unit
-    origin = (sculpture.drawing_size[0] / 2, unit * 1.2)
     body = Body(sculpture, origin, pose, outfit, outfit.trim_colour)
     subject = make_toy(photo, mask, (round(unit * 3.6), round(unit * 4.1)))
     feet = body.at((0.0, max(y for _, y in pose.ankles) + 0.3))

@@ -75,7 +75,8 @@ class LocalGenerator:
             whole = Image.new("L", image.size, 255)
             figure = build_person(image, whole, portrait_face(image.size), dressing.outfit, pose, held, limit)
             return Figure(figure, "floor", item.label, tuple(notes))
-        figure = build_subject(image, subject_mask(image), dressing.outfit, pose, limit)
+        mask = subject_mask(image)  # None: nothing stands out, so the photo is framed whole
+        figure = build_subject(image, cutout.mask if mask is None else mask, dressing.outfit, pose, limit)
         return Figure(figure, "floor", None, (*notes, NO_PERSON_NOTE))
 
     def box(self, figure: Figure, spec: FigureSpec) -> Image.Image:
