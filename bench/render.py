@@ -23,7 +23,7 @@ from bot.boxart.compose import figure_limit
 from bot.figure.exposure import corrected
 from bot.figure.outfit import outfit_for
 from bot.figure.pose import pose_for
-from bot.figure.segmentation import find_person
+from bot.figure.segmentation.person import find_person
 from bot.figure.toy import Held, build_person
 from bot.generators.local import LocalGenerator
 from bot.intake import accept_photo

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.figure import segmentation
+from bot.figure.segmentation import runtime
 
 
 @pytest.fixture
 def fresh_models() -> Iterator[None]:
     """Forget the loaded models before and after the test, so it can change how they load."""
-    segmentation._cached_models.cache_clear()
+    runtime._cached_models.cache_clear()
     yield
-    segmentation._cached_models.cache_clear()
+    runtime._cached_models.cache_clear()
 
 
 @pytest.fixture
@@ -25,4 +25,4 @@ def runtime_missing(monkeypatch: pytest.MonkeyPatch, fresh_models: None) -> None
     def no_runtime(path: Path) -> None:
         raise ImportError("No module named 'ai_edge_litert'")
 
-    monkeypatch.setattr(segmentation, "_load_interpreter", no_runtime)
+    monkeypatch.setattr(runtime, "_load_interpreter", no_runtime)

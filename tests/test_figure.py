@@ -13,7 +13,7 @@ from bot.boxart.layout import layout_for
 from bot.figure.headgear import draws
 from bot.figure.outfit import EXTRAS, outfit_for, theme_outfit
 from bot.figure.pose import pose_for
-from bot.figure.segmentation import find_person
+from bot.figure.segmentation.person import find_person
 from bot.figure.toy import Held, build_person
 from bot.themes import catalog, find_theme
 

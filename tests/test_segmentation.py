@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.figure import segmentation
-from bot.figure.segmentation import Cutout, find_person, models_available
+from bot.figure.segmentation import blazeface
+from bot.figure.segmentation.person import Cutout, find_person
+from bot.figure.segmentation.runtime import models_available
 
 ROOT = Path(__file__).resolve().parent.parent
 ASTRONAUT = ROOT / "examples" / "astronaut.png"
@@ -289,7 +290,7 @@ def test_extreme_shapes_give_a_full_size_mask(size: tuple[int, int]) -> None:
 
 
 def test_anchor_grid_matches_the_short_range_layout() -> None:
-    anchors = segmentation._anchors()
+    anchors = blazeface._anchors()
     assert anchors.shape == (896, 2)
     np.testing.assert_allclose(anchors[0], anchors[1])
     np.testing.assert_allclose(anchors[0], (1 / 32, 1 / 32))
@@ -299,26 +300,8 @@ def test_anchor_grid_matches_the_short_range_layout() -> None:
     np.testing.assert_allclose(anchors[-1], (15 / 16, 15 / 16))
 
 
-def test_label_finds_four_connected_blobs() -> None:
-    region = np.array(
-        [
-            [1, 1, 0, 1],
-            [0, 1, 0, 1],
-            [1, 0, 0, 1],
-            [1, 1, 1, 1],
-        ],
-        dtype=bool,
-    )
-    labels = segmentation.label_blobs(region)
-    assert (labels[~region] == -1).all()
-    assert labels[0, 0] == labels[1, 1]
-    assert labels[2, 0] == labels[0, 3] == labels[3, 2]
-    assert labels[0, 0] != labels[2, 0]
-    assert len(np.unique(labels[region])) == 2
-
-
 def test_importing_does_not_load_the_runtime() -> None:
-    code = "import sys, bot.figure.segmentation; print('ai_edge_litert' in sys.modules)"
+    code = "import sys, bot.figure.segmentation.person; print('ai_edge_litert' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -327,7 +310,7 @@ def test_importing_does_not_load_the_runtime() -> None:
 
 def test_runtime_banner_stays_off_stderr() -> None:
     code = (
-        "from PIL import Image; from bot.figure.segmentation import find_person; "
+        "from PIL import Image; from bot.figure.segmentation.person import find_person; "
         f"print(find_person(Image.open({str(ASTRONAUT)!r})).method)"
     )
     result = subprocess.run(

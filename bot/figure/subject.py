@@ -15,7 +15,7 @@ import math
 import numpy as np
 from PIL import Image, ImageFilter
 
-from bot.figure.segmentation import label_blobs, small_holes, smoothstep_table
+from bot.figure.masks import label_blobs, small_holes, smoothstep_table
 
 WORK_SIDE = 160  # long side of the copy that is studied (the sharpness cue uses one twice as large)
 SAMPLING = 4  # nearest samples a side averaged into each pixel of that larger copy

@@ -12,7 +12,8 @@ from bot.figure.exposure import corrected
 from bot.figure.head import portrait_face
 from bot.figure.outfit import outfit_for
 from bot.figure.pose import pose_for
-from bot.figure.segmentation import find_person, models_available
+from bot.figure.segmentation.person import find_person
+from bot.figure.segmentation.runtime import models_available
 from bot.figure.subject import subject_mask
 from bot.figure.toy import Held, build_person, build_subject
 from bot.generators.base import Painted, Progress, ProgressCallback
