@@ -1,18 +1,18 @@
 """Wording every chat adapter shares: job status lines, captions, themes, quota, privacy, forget-me,
-counts and times left for challenges."""
+counts for challenges."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 
 from bot.challenges import Challenge, Placing
 from bot.chats import ChatSettings
 from bot.config import Settings
+from bot.durations import duration_words
 from bot.engine import JobEngine, Quota
 from bot.jobs import EventKind, Job, JobEvent, Requester
-from bot.privacy import duration_words, privacy_notice
+from bot.privacy import privacy_notice
 from bot.spec import FigureSpec
 from bot.themes import catalog, find_theme
 
@@ -121,17 +121,6 @@ def unusable_upload(kind: str) -> str:
 def each(count: int, what: str) -> str:
     """``1 vote``, ``2 votes``, ``3 entries``."""
     return f"{count} {what if count == 1 else PLURALS.get(what, what + 's')}"
-
-
-def time_left(seconds: float) -> str:
-    """How long until a deadline, rounded up to the minute: ``45 min``, ``2 h 5 min``, ``3 days 4 h``."""
-    minutes = max(1, math.ceil(seconds / 60))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [each(days, "day") if days else "", f"{hours} h" if hours else ""]
-    if minutes and not days:
-        parts.append(f"{minutes} min")
-    return " ".join(part for part in parts if part)
 
 
 def entered_text(challenge: Challenge, number: int) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from bot.chat_settings import ChatSettingsCache
 from bot.chats import ChatSettings
 from bot.config import Settings
+from bot.durations import duration_words
 from bot.errors import UserFacingError
 from bot.generators.base import Generator, Painted
 from bot.jobs import ACTIVE, Job, Requester
@@ -47,9 +48,8 @@ def day_and_reset(now: float) -> tuple[str, str]:
     """The current UTC day (``YYYY-MM-DD``), and how long until the next one, in words."""
     moment = datetime.fromtimestamp(now, UTC)
     start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    left = int((start + timedelta(days=1) - moment).total_seconds())
-    hours, minutes = divmod(max(60, left) // 60, 60)
-    return start.date().isoformat(), f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    left = (start + timedelta(days=1) - moment).total_seconds()
+    return start.date().isoformat(), duration_words(left)
 
 
 class Admission:

@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from bot.config import Settings
+from bot.durations import duration_words
 from bot.errors import UserFacingError
 from bot.logs import log_event
 
@@ -76,15 +77,6 @@ def load_key(settings: Settings) -> bytes:
         file.write(key)
     log_event(log, "key.created", logging.WARNING, file=str(path), note="back it up; it is never printed")
     return key
-
-
-def duration_words(seconds: float) -> str:
-    """``3600`` → "1 hour", ``2592000`` → "30 days"."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{int(seconds)} seconds"
 
 
 def retention_text(settings: Settings) -> str:

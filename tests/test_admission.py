@@ -37,7 +37,7 @@ async def test_daily_quotas_per_user_and_per_chat_reset_at_midnight(tmp_path: Pa
         with pytest.raises(LimitReached) as refused:
             await r.engine.submit(r.requester("ann", "party"), photo(), spec())
         assert "the daily limit is 2" in refused.value.message
-        assert "resets in 2 h 0 min" in refused.value.message
+        assert "resets in 2 hours" in refused.value.message
         await r.engine.submit(r.requester("bob", "party"), photo(), spec())
         with pytest.raises(LimitReached, match="This chat has made 3 figures today"):
             await r.engine.submit(r.requester("cat", "party"), photo(), spec())

@@ -42,7 +42,7 @@ async def test_a_figure_that_would_pass_the_daily_budget_is_refused_until_midnig
             submitted = await r.engine.submit(r.requester(), photo(), spec(name))
             await wait_for_status(r.store, submitted.job_id, Status.DONE)
         assert await r.store.spent(TODAY) == pytest.approx(0.08)
-        with pytest.raises(LimitReached, match=r"budget .* used up\. It resets in 12 h 0 min"):
+        with pytest.raises(LimitReached, match=r"budget .* used up\. It resets in 12 hours"):
             await r.engine.submit(r.requester(), photo(), spec("three"))
         assert r.generator.started == ["one", "two"]
         clock.advance(12 * 3600)

@@ -83,7 +83,7 @@ async def test_a_challenge_from_start_to_the_winner_on_the_shelf(tmp_path: Path)
         assert await said(api, ANN, "/challenge start Space Week 2h 1h") == (
             f"🏆 New challenge: Space Week! Send a photo here with a caption like “@{BOT_USERNAME} Alex” "
             "(the figure takes the theme by itself), then enter it with its Enter challenge button or "
-            "/challenge enter. Entries close in 2 h; then everyone votes for 1 hour. 1 entry per member."
+            "/challenge enter. Entries close in 2 hours; then everyone votes for 1 hour. 1 entry per member."
         )
         # Three members make figures; a caption without a theme takes the challenge's.
         made_by = {}
@@ -101,7 +101,8 @@ async def test_a_challenge_from_start_to_the_winner_on_the_shelf(tmp_path: Path)
                 f"Entered: your figure is entry {number} in the Space Week challenge."
             )
         assert await said(api, CY, "/challenge status") == (
-            "🏆 Space Week challenge: entries close in 2 h. 3 entries so far, 1 of them yours (up to 1 each)."
+            "🏆 Space Week challenge: entries close in 2 hours. 3 entries so far, 1 of them yours "
+            "(up to 1 each)."
         )
 
         # The admin opens the voting: one album of the entries, without names, then the vote buttons.
@@ -114,13 +115,13 @@ async def test_a_challenge_from_start_to_the_winner_on_the_shelf(tmp_path: Path)
         assert votes.params["text"] == (
             "🗳️ Voting is open in the Space Week challenge! The entries above are shown without their "
             "makers' names: tap one below to vote (1 vote each, not for your own; you can change your mind "
-            "until voting closes in 1 h)."
+            "until voting closes in 1 hour)."
         )
         assert [b["text"] for b in votes.buttons] == ["🗳 Entry 1", "🗳 Entry 2", "🗳 Entry 3"]
         shown = json.dumps([album.params, votes.params])
         assert not any(name in shown for name in ("Bob", "bob_b", "Cy", "Dan", "dan_d"))
         assert await said(api, EVE, "/challenge status") == (
-            "🗳️ Space Week challenge: voting closes in 1 h. 3 entries; vote with the buttons under them "
+            "🗳️ Space Week challenge: voting closes in 1 hour. 3 entries; vote with the buttons under them "
             "(1 vote each)."
         )
 

@@ -19,8 +19,8 @@ from adapters.discord.replies import (
     think,
 )
 from bot.challenges import POINTS, Challenge, ChallengeService, Phase, Standing
+from bot.durations import duration_words
 from bot.engine import JobEngine
-from bot.privacy import duration_words
 
 NO_POINTS = "No one has points here yet: places in finished challenges earn them."
 

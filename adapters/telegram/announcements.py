@@ -16,13 +16,14 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from adapters.common import SHOWN_PLACES, each, results_text, time_left
+from adapters.common import SHOWN_PLACES, each, results_text
 from adapters.telegram.challenges import member_names
 from adapters.telegram.chat import PLATFORM
 from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource
 from adapters.telegram.keyboards import ballot_keyboard
 from adapters.telegram.pacing import Pacer
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, ChallengeService
+from bot.durations import duration_words
 from bot.logs import log_event
 from bot.output import small_jpeg_of
 
@@ -39,7 +40,7 @@ def voting_text(challenge: Challenge, left: float, missing: list[int]) -> str:
     text = (
         f"🗳️ Voting is open in the {challenge.theme_name} challenge! The entries above are shown without "
         f"their makers' names: tap one below to vote ({each(challenge.votes_per_voter, 'vote')} each, not "
-        f"for your own; you can change your mind until voting closes in {time_left(left)})."
+        f"for your own; you can change your mind until voting closes in {duration_words(left)})."
     )
     if missing:
         text += f" No picture is left of entry {', '.join(map(str, missing))}."

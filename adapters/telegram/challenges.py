@@ -12,14 +12,14 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler, filters
 
-from adapters.common import each, entered_text, time_left
+from adapters.common import each, entered_text
 from adapters.telegram.chat import Chat, Context, guarded, is_private, person_of, requester_of
 from adapters.telegram.pacing import once_more
 from bot.challenges import POINTS, Challenge, ChallengeService, Phase
 from bot.config import parse_duration
+from bot.durations import duration_words
 from bot.errors import UserFacingError
 from bot.jobs import Requester
-from bot.privacy import duration_words
 
 USAGE = """Theme challenges in this group:
 /challenge start Space Week 2h [30m]  start one (admins): the theme, how long entries are taken, \
@@ -87,7 +87,7 @@ def started_text(started: Challenge, left: float, bot_username: str) -> str:
     return (
         f"🏆 New challenge: {started.theme_name}! Send a photo here with a caption like "
         f"“@{bot_username} Alex” (the figure takes the theme by itself), then enter it with its Enter "
-        f"challenge button or /challenge enter. Entries close in {time_left(left)}; then everyone votes "
+        f"challenge button or /challenge enter. Entries close in {duration_words(left)}; then everyone votes "
         f"for {duration_words(started.vote_for)}. {each(started.entries_per_user, 'entry')} per member."
     )
 
@@ -96,11 +96,11 @@ def status_text(current: Challenge, left: float, entries: int, mine: int) -> str
     theme = current.theme_name
     if current.phase is Phase.SUBMISSIONS:
         return (
-            f"🏆 {theme} challenge: entries close in {time_left(left)}. {each(entries, 'entry')} so far, "
-            f"{mine} of them yours (up to {current.entries_per_user} each)."
+            f"🏆 {theme} challenge: entries close in {duration_words(left)}. {each(entries, 'entry')} so "
+            f"far, {mine} of them yours (up to {current.entries_per_user} each)."
         )
     return (
-        f"🗳️ {theme} challenge: voting closes in {time_left(left)}. {each(entries, 'entry')}; vote with "
+        f"🗳️ {theme} challenge: voting closes in {duration_words(left)}. {each(entries, 'entry')}; vote with "
         f"the buttons under them ({each(current.votes_per_voter, 'vote')} each)."
     )
 
