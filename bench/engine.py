@@ -89,10 +89,10 @@ def settings(folder: Path, concurrency: int) -> Settings:
     )
 
 
-async def open_engine(folder: Path, generator: LatencyGenerator) -> JobEngine:
+async def open_engine(folder: Path, generator: LatencyGenerator) -> tuple[JobEngine, Store]:
     config = settings(folder, generator.concurrency)
     store = await Store.open(config.database, Vault(Fernet.generate_key()))
-    return JobEngine(store, {"bench": generator}, config)
+    return JobEngine(store, {"bench": generator}, config), store
 
 
 def small_photo() -> Photo:
@@ -131,7 +131,7 @@ async def one_run(latency: float, concurrency: int) -> RunFigures:
     generator = LatencyGenerator(latency, concurrency)
     order = requests(requesters=100, jobs=500, heavy=100)
     with tempfile.TemporaryDirectory() as folder:
-        engine = await open_engine(Path(folder), generator)
+        engine, store = await open_engine(Path(folder), generator)
         recorder = Recorder(expected=len(order))
         engine.subscribe("bench", recorder)
         photo = small_photo()
@@ -141,7 +141,7 @@ async def one_run(latency: float, concurrency: int) -> RunFigures:
         await recorder.all_done.wait()
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_before
         await engine.stop()
-        await engine.store.close()
+        await store.close()
     ideal = ideal_starts(order, latency, concurrency)
     light = [i for i, requester in enumerate(order) if requester.user_id != "heavy"]
     waits = sorted(recorder.started[ids[i]] - start for i in light)
@@ -188,7 +188,7 @@ async def deep_queue(jobs: int) -> None:
     with Image.open(io.BytesIO(data)) as image:
         photo = PreEncodedPhoto(image.convert("RGB"), "bench", stored=data)
     with tempfile.TemporaryDirectory() as folder:
-        engine = await open_engine(Path(folder), generator)
+        engine, store = await open_engine(Path(folder), generator)
         for i in range(jobs):
             await engine.submit(Requester("bench", f"user{i % 100}", "chat"), photo, FigureSpec())
         queued_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -196,7 +196,7 @@ async def deep_queue(jobs: int) -> None:
         await asyncio.sleep(3)
         await engine.stop(grace=1)
         size = (Path(folder) / "figurebot.db").stat().st_size
-        await engine.store.close()
+        await store.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  {jobs} queued jobs with {len(data) / 1e6:.1f} MB photos ({size / 1e9:.1f} GB in the store):")
     print(f"  peak RSS {peak:.0f} MB working through them (goal <= 300 MB), {queued_peak:.0f} MB once queued")

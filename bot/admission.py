@@ -113,7 +113,7 @@ class Admission:
         chosen, generator = await self.generator_in(requester, name)
         if generator.sends_photo_off_machine:
             version = self._settings.privacy_notice_version
-            accepted = await self._store.consent_version(requester.platform, requester.user_id)
+            accepted = await self._store.privacy.consent_version(requester.platform, requester.user_id)
             if accepted is None or accepted < version:
                 raise ConsentRequired(privacy_notice(chosen, True, self._settings), version)
         return chosen, generator
@@ -121,7 +121,9 @@ class Admission:
     async def accept_privacy(self, requester: Requester) -> None:
         """Record that the user accepted the current privacy notice."""
         version = self._settings.privacy_notice_version
-        await self._store.accept_consent(requester.platform, requester.user_id, version, self._clock())
+        await self._store.privacy.accept_consent(
+            requester.platform, requester.user_id, version, self._clock()
+        )
         log_event(
             log,
             "consent.accepted",
@@ -134,7 +136,7 @@ class Admission:
 
     def subjects(self, requester: Requester) -> dict[str, str]:
         """Pseudonyms under which the requester's and the chat's daily usage is counted."""
-        pseudonym = self._store.vault.pseudonym
+        pseudonym = self._store.db.vault.pseudonym
         return {"user": pseudonym(f"user:{requester.user_id}"), "chat": pseudonym(f"chat:{requester.scope}")}
 
     def _quota(self, generator: Generator, who: str, chat: ChatSettings) -> int:
@@ -158,7 +160,7 @@ class Admission:
         """Raise ``LimitReached`` when the requester's active jobs, a daily quota or a budget is used up."""
         active_limit = self._settings.max_active_jobs_per_user
         if active_limit:
-            active = await self._store.count_jobs(
+            active = await self._store.jobs.count(
                 requester.platform, user_id=requester.user_id, statuses=ACTIVE
             )
             if active >= active_limit:
@@ -171,7 +173,7 @@ class Admission:
         chat = await self._chats.get(requester)
         for who, subject in (("user", "You have"), ("chat", "This chat has")):
             quota = self._quota(generator, who, chat)
-            used = await self._store.usage(day, requester.platform, subjects[who], name)
+            used = await self._store.usage.count(day, requester.platform, subjects[who], name)
             if used >= quota:
                 raise LimitReached(
                     f"{subject} made {used} figures today; the daily limit is {quota}. "
@@ -183,7 +185,9 @@ class Admission:
         """Count a job against the day's quotas of the requester and their chat."""
         subjects = self.subjects(requester)
         day = day_and_reset(now)[0]
-        await self._store.count_job(day, requester.platform, subjects.values(), generator, subjects["chat"])
+        await self._store.usage.count_job(
+            day, requester.platform, subjects.values(), generator, subjects["chat"]
+        )
 
     async def quota(self, requester: Requester) -> Quota:
         """Today's figures, limits and budget for ``requester`` with the generator their chat uses."""
@@ -193,11 +197,11 @@ class Admission:
         chat = await self._chats.get(requester)
         return Quota(
             generator=name,
-            user_used=await self._store.usage(day, requester.platform, subjects["user"], name),
+            user_used=await self._store.usage.count(day, requester.platform, subjects["user"], name),
             user_limit=self._quota(generator, "user", chat),
-            chat_used=await self._store.usage(day, requester.platform, subjects["chat"], name),
+            chat_used=await self._store.usage.count(day, requester.platform, subjects["chat"], name),
             chat_limit=self._quota(generator, "chat", chat),
-            active=len(await self._store.active_jobs(requester.platform, requester.user_id)),
+            active=len(await self._store.jobs.active(requester.platform, requester.user_id)),
             active_limit=self._settings.max_active_jobs_per_user,
             resets_in=resets_in,
             budget_left_usd=await self._budget_for_one_more(requester, generator),
@@ -210,9 +214,9 @@ class Admission:
         day = day_and_reset(self._clock())[0]
         left = []
         if self._settings.daily_budget_usd is not None:
-            left.append(self._settings.daily_budget_usd - await self._store.spent(day))
+            left.append(self._settings.daily_budget_usd - await self._store.usage.spent(day))
         if self._settings.daily_budget_per_chat_usd is not None:
-            spent = await self._store.spent(day, requester.platform, self.subjects(requester)["chat"])
+            spent = await self._store.usage.spent(day, requester.platform, self.subjects(requester)["chat"])
             left.append(self._settings.daily_budget_per_chat_usd - spent)
         return min(left) if left else None
 
@@ -263,4 +267,4 @@ class Admission:
 
     async def _add_spend(self, job: Job, cost_usd: float, day: str) -> None:
         scope = self.subjects(job.requester)["chat"]
-        await self._store.add_spend(day, job.requester.platform, scope, job.generator, cost_usd)
+        await self._store.usage.add_spend(day, job.requester.platform, scope, job.generator, cost_usd)

@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bot.challenges import ChallengeService
 from bot.config import Settings
@@ -81,13 +81,21 @@ def generators(settings: Settings) -> dict[str, Generator]:
     return available
 
 
+class Core(NamedTuple):
+    """The core's services over one store, for adapters to be built on."""
+
+    engine: JobEngine
+    challenges: ChallengeService
+
+
 @asynccontextmanager
-async def running_engine(settings: Settings) -> AsyncIterator[JobEngine]:
-    """An engine over the configured store; stopped gracefully (jobs put back) on exit."""
+async def running_core(settings: Settings) -> AsyncIterator[Core]:
+    """The engine and the challenges over the configured store; the engine stopped gracefully (jobs put
+    back) on exit."""
     store = await Store.open(settings.database, Vault(load_key(settings)))
     engine = JobEngine(store, generators(settings), settings)
     try:
-        yield engine
+        yield Core(engine, ChallengeService(engine, store.challenges))
     finally:
         await engine.stop()
         await store.close()

@@ -11,11 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
 
 from bot.boxart.shelf import shelf_image
+from bot.challenge_types import (
+    OPEN_PHASES,
+    Challenge,
+    ChallengeEvent,
+    ChallengeEventKind,
+    Entry,
+    Phase,
+    Placing,
+    Standing,
+)
 from bot.config import parse_duration
 from bot.engine import JobEngine
 from bot.errors import PlatformNotReady, UserFacingError
@@ -23,7 +30,7 @@ from bot.jobs import Job, Requester, Status
 from bot.logs import log_event
 from bot.output import encode_figure
 from bot.spec import make_spec
-from bot.store.challenge_store import OPEN_PHASES, ChallengeStore
+from bot.store.challenges import ChallengeStore
 from bot.themes import find_theme
 
 log = logging.getLogger("figurebot.challenges")
@@ -37,88 +44,8 @@ QUICK_RETRIES = 3  # failed announcements tried again at the next check, before 
 RETRY_CEILING = 300.0
 
 
-class Phase(StrEnum):
-    SUBMISSIONS = "submissions"
-    VOTING = "voting"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
 class NotAllowed(UserFacingError):
     """Only a chat's admins may do that."""
-
-
-@dataclass(frozen=True)
-class Challenge:
-    id: str
-    platform: str
-    chat_id: str
-    guild_id: str | None
-    theme: str
-    created_by: str | None
-    phase: Phase
-    submit_until: float
-    vote_for: float
-    vote_until: float | None
-    entries_per_user: int
-    votes_per_voter: int
-    created_at: float
-    closed_at: float | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Challenge:
-        values = {name: getattr(row, name) for name in cls.__dataclass_fields__}
-        return cls(**{**values, "phase": Phase(row.phase)})
-
-    @property
-    def deadline(self) -> float | None:
-        """When the current phase ends."""
-        return {Phase.SUBMISSIONS: self.submit_until, Phase.VOTING: self.vote_until}.get(self.phase)
-
-    @property
-    def theme_name(self) -> str:
-        return find_theme(self.theme).name
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    user_id: str
-    job_id: str
-    number: int
-    format: str
-
-
-@dataclass(frozen=True)
-class Placing:
-    place: int  # ties share a place: 1, 1, 3
-    entry: Entry
-    votes: int
-
-
-class ChallengeEventKind(StrEnum):
-    VOTING = "voting"  # entries are shown for voting
-    CLOSED = "closed"  # results, winners named, the shelf picture
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class ChallengeEvent:
-    """A phase change for the chat's adapter to announce."""
-
-    kind: ChallengeEventKind
-    challenge: Challenge
-    entries: tuple[Entry, ...] = ()
-    images: dict[str, bytes] = field(default_factory=dict, repr=False)  # entry id → figure, for voting
-    results: tuple[Placing, ...] = ()
-    shelf: bytes | None = field(default=None, repr=False)  # PNG of the top boxes on a shelf
-
-
-@dataclass(frozen=True)
-class Standing:
-    user_id: str
-    points: int
-    wins: int
 
 
 Announcer = Callable[[ChallengeEvent], Awaitable[None]]
@@ -151,9 +78,11 @@ def rank(entries: list[Entry], tallies: dict[str, int]) -> list[Placing]:
 class ChallengeService:
     """Runs the challenges of every chat: commands from adapters, deadlines, announcements."""
 
-    def __init__(self, engine: JobEngine, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, engine: JobEngine, records: ChallengeStore, clock: Callable[[], float] | None = None
+    ) -> None:
         self.engine = engine
-        self.records = ChallengeStore(engine.store)
+        self.records = records
         self.clock = clock or engine.clock
         self._announcers: dict[str, Announcer] = {}
         self._loop: asyncio.Task[None] | None = None
@@ -190,18 +119,17 @@ class ChallengeService:
 
     async def tick(self) -> None:
         """Move every challenge whose deadline passed on, and post announcements still owed."""
-        for row in await self.records.due(self.clock()):
-            await self._next_phase(Challenge.from_row(row))
-        for row in await self.records.unannounced():
-            if self.clock() >= self._failures.get(row.id, (0, 0.0))[1]:
-                await self._announce(Challenge.from_row(row))
+        for challenge in await self.records.due(self.clock()):
+            await self._next_phase(challenge)
+        for challenge in await self.records.unannounced():
+            if self.clock() >= self._failures.get(challenge.id, (0, 0.0))[1]:
+                await self._announce(challenge)
 
     # Commands
 
     async def current(self, requester: Requester) -> Challenge | None:
         """The challenge taking entries or votes in ``requester``'s chat."""
-        row = await self.records.open_in(requester.platform, requester.chat_id)
-        return Challenge.from_row(row) if row else None
+        return await self.records.open_in(requester.platform, requester.chat_id)
 
     async def _current_or_explain(self, requester: Requester) -> Challenge:
         challenge = await self.current(requester)
@@ -252,7 +180,7 @@ class ChallengeService:
                 }
             )
         log_event(log, "challenge.started", challenge=challenge_id, platform=requester.platform)
-        return Challenge.from_row(await self.records.get(challenge_id))
+        return await self._reload(challenge_id)
 
     async def advance(self, requester: Requester, *, is_admin: bool) -> Challenge:
         """Move the chat's challenge to its next phase now (admins only)."""
@@ -268,7 +196,7 @@ class ChallengeService:
                 challenge.id, OPEN_PHASES, phase=Phase.CANCELLED, closed_at=self.clock()
             )
         log_event(log, "challenge.cancelled", challenge=challenge.id)
-        return await self._announce(await self._reload(challenge))
+        return await self._announce(await self._reload(challenge.id))
 
     async def enter(self, requester: Requester, job_id: str | None = None) -> tuple[Challenge, int]:
         """Enter a figure (the given one, or the requester's latest in the theme); the entry's number."""
@@ -283,15 +211,13 @@ class ChallengeService:
         job = await self._entry_job(requester, challenge, job_id, {entry.job_id for entry in entries})
         if any(entry.job_id == job.id for entry in entries):
             raise UserFacingError("That figure is already entered.")
-        mine = sum(
-            entry.user_id == requester.user_id and entry.platform == requester.platform for entry in entries
-        )
+        mine = sum(_owned(entry, requester) for entry in entries)
         if mine >= challenge.entries_per_user:
             raise UserFacingError(
                 f"You have entered {mine} figure{'s' if mine != 1 else ''}; the limit is "
                 f"{challenge.entries_per_user}. Withdraw one first to enter another."
             )
-        stored = await self.engine.store.figure(job.figure_id) if job.figure_id else None
+        stored = await self.engine.figure_image(job)
         if stored is None:
             raise UserFacingError("That figure has expired; make a new one to enter.")
         number = await self.records.add_entry(
@@ -320,7 +246,7 @@ class ChallengeService:
             return job
         fitting = [
             job
-            for job in await self.engine.store.jobs_of(requester.platform, requester.user_id, Status.DONE)
+            for job in await self.engine.finished_jobs(requester)
             if job.requester.chat_id == challenge.chat_id and find_theme(job.spec.theme).key == wanted
         ]
         for job in fitting:
@@ -357,10 +283,12 @@ class ChallengeService:
             return await self._vote(requester, challenge_id, number)
 
     async def _vote(self, requester: Requester, challenge_id: str, number: int) -> str:
-        row = await self.records.get(challenge_id)
-        if row is None or (row.platform, row.chat_id) != (requester.platform, requester.chat_id):
+        challenge = await self.records.get(challenge_id)
+        if challenge is None or (challenge.platform, challenge.chat_id) != (
+            requester.platform,
+            requester.chat_id,
+        ):
             raise UserFacingError("That vote is not for a challenge in this chat.")
-        challenge = Challenge.from_row(row)
         if challenge.phase is Phase.SUBMISSIONS:
             raise UserFacingError("Voting has not started yet.")
         if challenge.phase is not Phase.VOTING:
@@ -390,8 +318,7 @@ class ChallengeService:
         return challenge, len(entries), sum(_owned(entry, requester) for entry in entries)
 
     async def leaderboard(self, requester: Requester) -> list[Standing]:
-        rows = await self.records.leaderboard(requester.platform, requester.chat_id)
-        return [Standing(row.user_id, int(row.points), int(row.wins)) for row in rows]
+        return await self.records.leaderboard(requester.platform, requester.chat_id)
 
     async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> int:
         """The chat got a new id (a Telegram group became a supergroup): its settings, challenges and
@@ -403,8 +330,11 @@ class ChallengeService:
 
     # Phases
 
-    async def _reload(self, challenge: Challenge) -> Challenge:
-        return Challenge.from_row(await self.records.get(challenge.id))
+    async def _reload(self, challenge_id: str) -> Challenge:
+        """The challenge as stored now (it was written a moment ago, so it is there)."""
+        challenge = await self.records.get(challenge_id)
+        assert challenge is not None
+        return challenge
 
     async def _next_phase(self, challenge: Challenge) -> Challenge:
         """Submissions → voting (or closed, with no entries); voting → closed with results."""
@@ -419,30 +349,16 @@ class ChallengeService:
                 if changes["phase"] is Phase.CLOSED:
                     await self._save_results(challenge)
                 log_event(log, "challenge.phase", challenge=challenge.id, phase=changes["phase"].value)
-        return await self._announce(await self._reload(challenge))
+        return await self._announce(await self._reload(challenge.id))
 
     async def _placings(self, challenge: Challenge) -> list[Placing]:
-        entries = [_entry(row) for row in await self.records.entries(challenge.id)]
-        return rank(entries, await self.records.tallies(challenge.id))
+        return rank(await self.records.entries(challenge.id), await self.records.tallies(challenge.id))
 
     async def _save_results(self, challenge: Challenge) -> None:
-        rows = []
-        for placing in await self._placings(challenge):
-            entry = placing.entry
-            points = POINTS.get(placing.place, 0) if placing.votes else 0
-            rows.append(
-                {
-                    "challenge_id": challenge.id,
-                    "entry_id": entry.id,
-                    "platform": challenge.platform,
-                    "user_id": entry.user_id,
-                    "chat_id": challenge.chat_id,
-                    "place": placing.place,
-                    "votes": placing.votes,
-                    "points": points,
-                }
-            )
-        await self.records.save_results(rows)
+        """Keep the places with their points: a place on the podium scores if it got a vote."""
+        placings = await self._placings(challenge)
+        results = [(placing, POINTS.get(placing.place, 0) if placing.votes else 0) for placing in placings]
+        await self.records.save_results(challenge, results)
 
     async def _announce(self, challenge: Challenge) -> Challenge:
         """Hand the phase change to the platform; mark it announced once the handler succeeded."""
@@ -450,10 +366,10 @@ class ChallengeService:
         if announcer is None or challenge.phase is Phase.SUBMISSIONS:
             return challenge
         async with self._announcing:  # a command and the deadline check may both get here: post once
-            row = await self.records.get(challenge.id)
-            if row is None or row.announced == row.phase or row.phase != challenge.phase:
+            stored = await self.records.get(challenge.id)
+            if stored is None or stored.announced == stored.phase or stored.phase != challenge.phase:
                 return challenge
-            challenge = Challenge.from_row(row)  # as stored now: its chat may have moved meanwhile
+            challenge = stored  # as stored now: its chat may have moved meanwhile
             try:
                 await announcer(await self._event(challenge))
             except Exception as error:
@@ -488,7 +404,7 @@ class ChallengeService:
         if challenge.phase is Phase.CANCELLED:
             return ChallengeEvent(ChallengeEventKind.CANCELLED, challenge)
         if challenge.phase is Phase.VOTING:
-            entries = tuple(_entry(row) for row in await self.records.entries(challenge.id))
+            entries = tuple(await self.records.entries(challenge.id))
             images = {entry.id: await self.records.image(entry.id) or b"" for entry in entries}
             return ChallengeEvent(ChallengeEventKind.VOTING, challenge, entries, images)
         results = tuple(await self._placings(challenge))
@@ -512,9 +428,5 @@ def _admins_only(is_admin: bool, what: str) -> None:
         raise NotAllowed(f"Only this chat's admins can {what}.")
 
 
-def _owned(entry: Any, requester: Requester) -> bool:
-    return (entry.platform, entry.user_id) == (requester.platform, requester.user_id)
-
-
-def _entry(row: Any) -> Entry:
-    return Entry(row.id, row.user_id, row.job_id, row.number, row.format)
+def _owned(entry: Entry, requester: Requester) -> bool:
+    return entry.is_of(requester.platform, requester.user_id)

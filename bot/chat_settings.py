@@ -40,12 +40,12 @@ class ChatSettingsCache:
         """The settings of ``requester``'s chat (or server)."""
         key = (requester.platform, requester.scope)
         if key not in self._chats:
-            self._chats[key] = await self._store.chat_settings(*key)
+            self._chats[key] = await self._store.chats.settings(*key)
         return self._chats[key]
 
     async def move(self, platform: str, old_scope: str, new_scope: str) -> None:
         """A chat got a new id: its settings follow it."""
-        await self._store.move_chat_settings(platform, old_scope, new_scope)
+        await self._store.chats.move(platform, old_scope, new_scope)
         self._chats.pop((platform, old_scope), None)
         self._chats.pop((platform, new_scope), None)
 
@@ -59,7 +59,7 @@ class ChatSettingsCache:
             updated = current.changed(**changes)
         except (TypeError, ValueError) as error:
             raise UserFacingError(f"Those settings cannot be saved: {error}.") from None
-        await self._store.save_chat_settings(requester.platform, requester.scope, updated)
+        await self._store.chats.save(requester.platform, requester.scope, updated)
         self._chats[requester.platform, requester.scope] = updated
         log_event(log, "chat.settings", platform=requester.platform, changed=",".join(sorted(changes)))
         return updated

@@ -165,14 +165,14 @@ def _logging(settings: Settings, quiet: bool) -> None:
 
 def _chat(args: argparse.Namespace) -> int:
     from adapters.console import ConsoleAdapter, print_pending, run_terminal
-    from bot.app import running_engine, serve_until_signal
+    from bot.app import running_core, serve_until_signal
     from bot.config import get_settings
 
     settings = get_settings()
     _logging(settings, quiet=True)
 
     async def main() -> None:
-        async with running_engine(settings) as engine:
+        async with running_core(settings) as (engine, _):
             adapter = ConsoleAdapter(engine, settings.figurebot_data_dir / "figures", user=args.user)
             await engine.start()
             try:
@@ -189,7 +189,7 @@ def _run(args: argparse.Namespace) -> int:
     from bot.app import (
         PlatformsFailed,
         platform_adapters,
-        running_engine,
+        running_core,
         serve_platforms,
         serve_until_signal,
     )
@@ -208,10 +208,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def main() -> None:
-        from bot.challenges import ChallengeService
-
-        async with running_engine(settings) as engine:
-            challenges = ChallengeService(engine)
+        async with running_core(settings) as (engine, challenges):
             adapters = {name: factory(engine, challenges) for name, factory in factories.items()}
             await engine.start()
             await challenges.start()
@@ -262,7 +259,7 @@ def _stats(args: argparse.Namespace) -> int:
     async def report() -> str:
         store = await Store.open(settings.database, vault)
         try:
-            return spend_report(await store.spend_rows(since), args.days)
+            return spend_report(await store.usage.since(since), args.days)
         finally:
             await store.close()
 

@@ -89,7 +89,7 @@ class JobEngine:
         clock: Callable[[], float] = time.time,
         queue: JobQueue | None = None,
     ) -> None:
-        self.store = store
+        self._store = store
         self.generators = dict(generators)
         self.settings = settings
         self.clock = clock
@@ -195,7 +195,7 @@ class JobEngine:
         data = await asyncio.to_thread(photo.encode, "JPEG")
         async with self.admission.admitting():  # checking the limits and counting the job are one step
             await self.admission.check_limits(requester, name, chosen)
-            photo_id = await self.store.add_photo(requester.platform, requester.user_id, data, self.clock())
+            photo_id = await self._store.photos.add(requester.platform, requester.user_id, data, self.clock())
             job_id = await self._add_job(requester, spec, name, photo_id, ref=ref)
         return await self._announce(job_id)
 
@@ -208,7 +208,7 @@ class JobEngine:
         job = await self.own_job(job_id, requester)
         name, chosen = await self.admission.consented_generator(requester, job.generator)
         async with self.admission.admitting():
-            variant = await self.store.next_variant(job.photo_id) if job.photo_id else None
+            variant = await self._store.photos.next_variant(job.photo_id) if job.photo_id else None
             if job.photo_id is None or variant is None:
                 raise UserFacingError(expired_message(self.settings))
             await self.admission.check_limits(requester, name, chosen)
@@ -216,7 +216,7 @@ class JobEngine:
             # cannot start the photo's retention clock.
             new_spec = replace(spec or job.spec, variant=variant)
             new_id = await self._add_job(requester, new_spec, name, job.photo_id, job.id, ref)
-            await self.store.set_photo_expiry(job.photo_id, None)
+            await self._store.photos.keep(job.photo_id)
         return await self._announce(new_id)
 
     async def _add_job(
@@ -232,12 +232,12 @@ class JobEngine:
         (in ``/quota``'s figures in the works) is always in the day's count too."""
         now = self.clock()
         await self.admission.count(requester, generator, now)
-        return await self.store.add_job(requester, spec, generator, photo_id, now, parent_id, ref)
+        return await self._store.jobs.add(requester, spec, generator, photo_id, now, parent_id, ref)
 
     async def _announce(self, job_id: str) -> Submitted:
         """Tell the platform a job is queued, wake a worker, and report the job's place."""
         position = await self.position(job_id) or 1
-        job = await self.store.job(job_id)
+        job = await self._store.jobs.get(job_id)
         if job is not None:
             log_event(
                 log,
@@ -253,7 +253,7 @@ class JobEngine:
 
     async def own_job(self, job_id: str, requester: Requester) -> Job:
         """The job if it exists and belongs to ``requester``; otherwise a user-facing error."""
-        job = await self.store.job(job_id)
+        job = await self._store.jobs.get(job_id)
         if job is None or (job.requester.platform, job.requester.user_id) != (
             requester.platform,
             requester.user_id,
@@ -264,26 +264,34 @@ class JobEngine:
     async def figure_for(self, requester: Requester, job_id: str) -> Job:
         """The job behind a button pressed by ``requester``: ``FigureGone`` when it no longer exists (or is
         another platform's), ``NotYourFigure`` when someone else asked for it."""
-        job = await self.store.job(job_id)
+        job = await self._store.jobs.get(job_id)
         if job is None or job.requester.platform != requester.platform:
             raise FigureGone()
         if job.requester.user_id != requester.user_id:
             raise NotYourFigure()
         return job
 
+    async def finished_jobs(self, requester: Requester) -> list[Job]:
+        """``requester``'s finished figures, newest first."""
+        return await self._store.jobs.in_status(requester.platform, requester.user_id, Status.DONE)
+
+    async def figure_image(self, job: Job) -> tuple[bytes, str] | None:
+        """A finished job's figure and its format; ``None`` once it expired or was deleted."""
+        return await self._store.jobs.figure(job.figure_id) if job.figure_id else None
+
     async def exists(self, job_id: str) -> bool:
         """Whether the job is still stored (its owner may have used forget since it was read)."""
-        return await self.store.job(job_id) is not None
+        return await self._store.jobs.get(job_id) is not None
 
     async def active_jobs(self, requester: Requester, here_only: bool = False) -> list[Job]:
         """``requester``'s figures in the works, oldest first; with ``here_only``, those asked for in
         the requester's chat."""
-        jobs = await self.store.active_jobs(requester.platform, requester.user_id)
+        jobs = await self._store.jobs.active(requester.platform, requester.user_id)
         return [job for job in jobs if job.requester.chat_id == requester.chat_id] if here_only else jobs
 
     async def latest_job(self, requester: Requester) -> Job | None:
         """``requester``'s most recent figure, finished or not."""
-        return await self.store.latest_job(requester.platform, requester.user_id)
+        return await self._store.jobs.latest(requester.platform, requester.user_id)
 
     async def cancel_latest(self, requester: Requester, here_only: bool = False) -> Job | None:
         """Cancel ``requester``'s newest figure in the works (in their chat, with ``here_only``); the job
@@ -293,19 +301,19 @@ class JobEngine:
 
     async def busy(self, platform: str) -> bool:
         """Whether any of ``platform``'s figures is waiting, painting or not yet delivered."""
-        if await self.store.count_jobs(platform, statuses=ACTIVE):
+        if await self._store.jobs.count(platform, statuses=ACTIVE):
             return True
-        return any(job.requester.platform == platform for job in await self.store.undelivered())
+        return any(job.requester.platform == platform for job in await self._store.jobs.undelivered())
 
     async def set_ref(self, job_id: str, ref: str | None) -> None:
         """Replace the platform's note about a job."""
-        await self.store.set_ref(job_id, ref)
+        await self._store.jobs.set_ref(job_id, ref)
 
     async def cancel(self, job_id: str, requester: Requester) -> Job:
         """Cancel a queued or running job of ``requester``; the job as it was. Finished jobs stay."""
         job = await self.own_job(job_id, requester)
         now = self.clock()
-        if not await self.store.transition(job.id, ACTIVE, status=Status.CANCELLED, finished_at=now):
+        if not await self._store.jobs.transition(job.id, ACTIVE, status=Status.CANCELLED, finished_at=now):
             raise UserFacingError("That figure is already finished, so there is nothing to cancel.")
         self.workers.cancel(job.id)
         await self.retention.release_photo(job, delete_now=True)
@@ -318,13 +326,13 @@ class JobEngine:
         job = await self.own_job(job_id, requester)
         if job.status in ACTIVE:
             raise UserFacingError("That figure is still in the works; cancel it instead.")
-        if not await self.store.delete_finished_job(job):
+        if not await self._store.jobs.delete_finished(job):
             raise JobNotFound("I can't find that figure among yours.")
         log_event(log, "figure.deleted", job=job.id)
 
     async def forget(self, requester: Requester) -> dict[str, int]:
         """Cancel the user's jobs and delete everything stored about them; counts per kind."""
-        counts = await self.store.forget(requester.platform, requester.user_id)
+        counts = await self._store.privacy.forget(requester.platform, requester.user_id)
         self.workers.cancel_jobs_of(requester.platform, requester.user_id)
         log_event(log, "user.forgotten", platform=requester.platform, **counts)
         return counts

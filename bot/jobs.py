@@ -12,7 +12,7 @@ from PIL import Image
 from bot.spec import FigureSpec
 
 ID_PATTERN = "[0-9a-f]{16}"
-"""Every id the store makes (jobs, photos, figures, challenges; ``bot.store.repository.new_id``), as a
+"""Every id the store makes (jobs, photos, figures, challenges; ``bot.store.database.new_id``), as a
 regular expression adapters match in button data and commands."""
 
 

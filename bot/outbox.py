@@ -94,7 +94,7 @@ class Outbox:
             return False
         self._delivering.add(job_id)
         try:
-            job = ready.job if ready else await self._store.job(job_id)
+            job = ready.job if ready else await self._store.jobs.get(job_id)
             handler = self.subscribers.get(job.requester.platform) if job else None
             if job is None or handler is None or job.delivered_at is not None:
                 return False
@@ -107,7 +107,7 @@ class Outbox:
             except Exception:
                 log.exception("delivery failed; will retry", extra={"job": job.id})
                 return False
-            await self._store.mark_delivered(job.id, self._clock())
+            await self._store.jobs.mark_delivered(job.id, self._clock())
             log_event(log, "job.delivered", job=job.id, status=job.status.value)
             await self._on_delivered(job)
             return True
@@ -117,7 +117,7 @@ class Outbox:
     async def _final_event(self, job: Job) -> JobEvent:
         """The done or failed event of a finished job, from the store."""
         if job.status is Status.DONE and job.figure_id:
-            stored = await self._store.figure(job.figure_id)
+            stored = await self._store.jobs.figure(job.figure_id)
             if stored is None:  # kept past its retention while undeliverable
                 return JobEvent(EventKind.FAILED, job, reason=FIGURE_EXPIRED)
             return JobEvent(EventKind.DONE, job, figure=stored[0], figure_format=stored[1])
@@ -126,6 +126,6 @@ class Outbox:
     async def redeliver(self) -> int:
         """Deliver finished jobs that have not reached their chat (after a crash or a platform outage)."""
         delivered = 0
-        for job in await self._store.undelivered():
+        for job in await self._store.jobs.undelivered():
             delivered += await self.deliver(job.id)
         return delivered

@@ -46,21 +46,19 @@ class StoreQueue:
         self._store = store
 
     async def claim(self, generators: Sequence[str], now: float) -> Claimed | None:
-        return await self._store.claim_next(list(generators), now)
+        return await self._store.jobs.claim_next(list(generators), now)
 
     async def release(self, job_id: str) -> bool:
-        return await self._store.requeue(job_id)
+        return await self._store.jobs.requeue(job_id)
 
     async def retry_after(self, job_id: str, not_before: float) -> bool:
-        return await self._store.transition(
+        return await self._store.jobs.transition(
             job_id, [Status.RUNNING], status=Status.QUEUED, not_before=not_before, started_at=None
         )
 
     async def position(self, job_id: str, now: float) -> int | None:
-        for index, row in enumerate(await self._store.queue(now), start=1):
-            if row.id == job_id:
-                return index
-        return None
+        queued = await self._store.jobs.queued_ids(now)
+        return queued.index(job_id) + 1 if job_id in queued else None
 
     async def recover(self, max_attempts: int, reason: str, now: float) -> tuple[int, int]:
-        return await self._store.recover_running(max_attempts, reason, now)
+        return await self._store.jobs.recover_running(max_attempts, reason, now)

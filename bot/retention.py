@@ -55,26 +55,28 @@ class Retention:
             return
         expires_at = expiry(self._clock(), await self.photo_retention(job))
         if expires_at is not None:
-            await self._store.release_photo(job.photo_id, expires_at)
+            await self._store.photos.release(job.photo_id, expires_at)
         elif delete_now:
-            await self._store.delete_unused_photo(job.photo_id)
+            await self._store.photos.delete_unused(job.photo_id)
 
     async def after_delivery(self, job: Job) -> None:
         """Retention 0 means: gone as soon as the chat has it."""
         if self._settings.figure_retention == 0 and job.figure_id:
-            await self._store.delete_figure(job.figure_id)
+            await self._store.jobs.delete_figure(job.figure_id)
         photo_retention = await self.photo_retention(job)
         if photo_retention == 0 and job.photo_id:
-            await self._store.delete_unused_photo(job.photo_id)
+            await self._store.photos.delete_unused(job.photo_id)
         if self._settings.figure_retention == 0 or photo_retention == 0:
-            await self._store.checkpoint()
+            await self._store.db.checkpoint()
 
     async def purge(self) -> dict[str, int]:
         """Delete photos and figures past their retention, old finished jobs, and old usage counts."""
         now = self._clock()
         two_days_ago = day_and_reset(now - 2 * 86400)[0]
         oldest_stats = day_and_reset(now - self._settings.stats_retention)[0]
-        counts = await self._store.purge(now, self._settings.figure_retention, two_days_ago, oldest_stats)
+        counts = await self._store.privacy.purge(
+            now, self._settings.figure_retention, two_days_ago, oldest_stats
+        )
         if any(counts.values()):
             log_event(log, "purge", **counts)
         return counts

@@ -209,7 +209,7 @@ class Workers:
     async def _generate(self, job: Job, sealed_photo: bytes | None) -> Painted:
         if sealed_photo is None:
             raise UserFacingError(expired_message(self._settings))
-        data = self._store.vault.open(sealed_photo)
+        data = self._store.db.vault.open(sealed_photo)
         del sealed_photo
         photo = await asyncio.to_thread(Photo.from_stored, data)
         del data
@@ -232,7 +232,7 @@ class Workers:
                 log_event(log, "job.started", job=job.id, attempt=job.attempts, generator=job.generator)
                 self._outbox.post_status(JobEvent(EventKind.STARTED, job))
                 async with asyncio.timeout(self._settings.job_timeout):
-                    who = self._store.vault.pseudonym(
+                    who = self._store.db.vault.pseudonym(
                         f"safety:{job.requester.platform}:{job.requester.user_id}"
                     )
                     try:
@@ -273,7 +273,7 @@ class Workers:
 
     async def _fail(self, job: Job, reason: str) -> None:
         now = self._clock()
-        if await self._store.transition(
+        if await self._store.jobs.transition(
             job.id, [Status.RUNNING], status=Status.FAILED, error=reason, finished_at=now
         ):
             log_event(log, "job.failed", job=job.id, reason=reason)
@@ -285,7 +285,7 @@ class Workers:
         data = await asyncio.to_thread(encode_figure, painted.image, fmt)
         now = self._clock()
         figure_expiry, photo_expiry = await self._retention.expiries(job, now)
-        done = await self._store.finish_job(
+        done = await self._store.jobs.finish(
             job,
             data,
             fmt,

@@ -139,7 +139,7 @@ async def wait_until(store: Store, job_id: str, check: Callable[[Job], bool], ti
     """Poll the stored job until ``check(job)`` holds; the job (``TimeoutError`` if it never does)."""
 
     async def poll() -> Job:
-        while (job := await store.job(job_id)) is None or not check(job):
+        while (job := await store.jobs.get(job_id)) is None or not check(job):
             await asyncio.sleep(0.02)
         return job
 
@@ -198,7 +198,7 @@ async def serving_platform(
     engine and the challenges, then ``serve()``; everything stopped when the block ends."""
     store = await Store.open(settings.database, Vault(load_key(settings)))
     engine = JobEngine(store, {generator.name: generator}, settings)
-    challenges = ChallengeService(engine, clock)
+    challenges = ChallengeService(engine, store.challenges, clock)
     adapter = make_adapter(engine, challenges)
     await engine.start()
     await challenges.start()

@@ -75,7 +75,7 @@ async def test_the_local_generator_needs_no_consent(tmp_path: Path) -> None:
     engine = JobEngine(store, {"local": LocalGenerator()}, settings)
     assert not engine.generators["local"].sends_photo_off_machine
     submitted = await engine.submit(Requester("console", "ann", "terminal"), photo(), spec())
-    assert (await store.job(submitted.job_id)).status is Status.QUEUED
+    assert (await store.jobs.get(submitted.job_id)).status is Status.QUEUED
     await store.close()
 
 

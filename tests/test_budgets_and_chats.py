@@ -41,7 +41,7 @@ async def test_a_figure_that_would_pass_the_daily_budget_is_refused_until_midnig
         for name in ("one", "two"):
             submitted = await r.engine.submit(r.requester(), photo(), spec(name))
             await wait_for_status(r.store, submitted.job_id, Status.DONE)
-        assert await r.store.spent(TODAY) == pytest.approx(0.08)
+        assert await r.store.usage.spent(TODAY) == pytest.approx(0.08)
         with pytest.raises(LimitReached, match=r"budget .* used up\. It resets in 12 hours"):
             await r.engine.submit(r.requester(), photo(), spec("three"))
         assert r.generator.started == ["one", "two"]
@@ -69,7 +69,7 @@ async def test_queued_figures_past_the_budget_fail_before_any_call(tmp_path: Pat
         last = await wait_until(r.store, jobs[2].job_id, lambda job: job.delivered_at is not None)
         assert last.status is Status.FAILED and "budget" in last.error
         assert r.generator.started == ["fig-0", "fig-1"]
-        done = await r.store.job(jobs[0].job_id)
+        done = await r.store.jobs.get(jobs[0].job_id)
         assert done.cost_usd == pytest.approx(0.04)
 
 
@@ -112,7 +112,7 @@ async def test_a_chat_may_lower_the_daily_quota_and_the_photo_retention(tmp_path
         job = await wait_until(r.store, first.job_id, lambda job: job.delivered_at is not None)
 
         async def photo_gone() -> bool:
-            return not await r.store.photo_exists(job.photo_id)
+            return not await r.store.photos.exists(job.photo_id)
 
         await eventually(photo_gone)
         assert await photo_gone()
@@ -146,7 +146,7 @@ async def test_the_platforms_note_comes_back_with_every_event(tmp_path: Path) ->
         assert seen[0].job.ref == '{"message": 7}'
         assert {event.job.ref for event in seen[1:]} == {'{"message": 8}'}
         again = await r.engine.reroll(submitted.job_id, r.requester(), ref="second")
-        assert (await r.store.job(again.job_id)).ref == "second"
+        assert (await r.store.jobs.get(again.job_id)).ref == "second"
 
 
 async def test_a_stand_in_generator_is_recorded(tmp_path: Path) -> None:
@@ -187,7 +187,7 @@ async def test_jobs_painting_at_once_cannot_pass_the_budget_together(tmp_path: P
         ]
         assert sorted(job.status for job in finished) == [Status.DONE, Status.FAILED]
         assert len(generator.started) == 1
-        assert await r.store.spent(TODAY) == pytest.approx(0.04)
+        assert await r.store.usage.spent(TODAY) == pytest.approx(0.04)
 
 
 async def test_a_paid_call_that_fails_afterwards_still_counts_against_the_budget(tmp_path: Path) -> None:
@@ -200,10 +200,10 @@ async def test_a_paid_call_that_fails_afterwards_still_counts_against_the_budget
         await r.engine.accept_privacy(r.requester())
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         await wait_until(r.store, submitted.job_id, lambda job: job.not_before is not None)
-        assert await r.store.spent(TODAY) == pytest.approx(0.03)
+        assert await r.store.usage.spent(TODAY) == pytest.approx(0.03)
         clock.advance(1)
         await wait_for_status(r.store, submitted.job_id, Status.DONE)  # the retry paints it
-        assert await r.store.spent(TODAY) == pytest.approx(0.03 + 0.04)
+        assert await r.store.usage.spent(TODAY) == pytest.approx(0.03 + 0.04)
 
 
 async def test_a_figure_painted_across_midnight_is_counted_on_the_day_it_started(tmp_path: Path) -> None:
@@ -221,7 +221,10 @@ async def test_a_figure_painted_across_midnight_is_counted_on_the_day_it_started
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         await wait_for_status(r.store, submitted.job_id, Status.DONE)
         tomorrow = datetime.fromtimestamp(clock.now, UTC).date().isoformat()
-        assert (await r.store.spent(TODAY), await r.store.spent(tomorrow)) == (pytest.approx(0.04), 0.0)
+        assert (await r.store.usage.spent(TODAY), await r.store.usage.spent(tomorrow)) == (
+            pytest.approx(0.04),
+            0.0,
+        )
 
 
 async def test_queued_figures_of_a_chat_that_went_local_only_are_painted_here(tmp_path: Path) -> None:

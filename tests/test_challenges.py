@@ -66,7 +66,7 @@ class Contest:
 async def contest(tmp_path: Path) -> AsyncIterator[Contest]:
     clock = Clock()
     async with rig(tmp_path, clock=clock, max_active_jobs_per_user=0) as r:
-        game = Contest(r, clock, ChallengeService(r.engine))
+        game = Contest(r, clock, ChallengeService(r.engine, r.store.challenges))
         game.service.subscribe("console", game.announce)
         yield game
 
@@ -107,7 +107,7 @@ async def test_deadlines_that_passed_while_down_are_caught_up_at_start(tmp_path:
         await game.figure("ann", "pirate")
         await game.service.enter(game.member("ann"))
         game.clock.advance(5 * HOUR)  # the bot was down past the entry deadline
-        restarted = ChallengeService(game.r.engine)
+        restarted = ChallengeService(game.r.engine, game.r.store.challenges)
         restarted.subscribe("console", game.announce)
         await restarted.start()
         try:
@@ -229,7 +229,7 @@ async def test_vote_rules(tmp_path: Path) -> None:
 
 
 async def test_ties_share_a_place() -> None:
-    entries = [Entry(f"e{n}", f"u{n}", f"j{n}", n, "png") for n in (1, 2, 3, 4)]
+    entries = [Entry(f"e{n}", f"u{n}", f"j{n}", n, "png", "telegram") for n in (1, 2, 3, 4)]
     placings = rank(entries, {"e2": 2, "e3": 2, "e4": 1})
     assert [(p.place, p.entry.number, p.votes) for p in placings] == [
         (1, 2, 2),

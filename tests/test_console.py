@@ -258,7 +258,7 @@ def test_user_folders_are_plain_distinct_names() -> None:
 async def test_a_figure_finishing_while_its_owner_is_forgotten_leaves_no_file(tmp_path: Path) -> None:
     async with rig(tmp_path, start=False) as r:
         await r.console.push(f"/figure {PERSON} name=Gone")
-        job = await r.store.job((await r.console.pop()).split(":")[0])
+        job = await r.store.jobs.get((await r.console.pop()).split(":")[0])
         await r.console.push("/forget")
         assert (await r.console.pop()).endswith(" Saved figure files deleted: 0.")
         await r.console.on_event(JobEvent(EventKind.DONE, job, figure=b"\x89PNG...", figure_format="png"))
@@ -278,11 +278,11 @@ async def test_a_mistyped_job_is_refused_not_replaced_by_the_latest(tmp_path: Pa
         for line in ("/cancel oops", f"/cancel {job} oops", f"/cancel {job.upper()}", "/cancel name=Kept"):
             await r.console.push(line)
             assert await r.console.pop() == "Usage: /cancel [JOB]"
-        assert (await r.store.job(job)).status in ACTIVE
-        assert await r.store.active_jobs("console", "you") == [await r.store.job(job)]
+        assert (await r.store.jobs.get(job)).status in ACTIVE
+        assert await r.store.jobs.active("console", "you") == [await r.store.jobs.get(job)]
         await r.console.push("/reroll Newname")  # not shaped like a job: the caption for the latest
         rerolled = (await r.console.pop()).split(":")[0]
-        assert (await r.store.job(rerolled)).spec.name == "Newname"
+        assert (await r.store.jobs.get(rerolled)).spec.name == "Newname"
         await r.console.push(f"/cancel {job}")
         assert await r.console.pop() == f"{job}: cancelled."
 
@@ -302,7 +302,7 @@ async def test_as_switches_user_and_others_see_their_own_jobs(tmp_path: Path) ->
         assert await r.console.pop() == NOT_YOURS
         await r.console.push(f"/reroll {job}")
         assert await r.console.pop() == NOT_YOURS
-        assert (await r.store.job(job)).status in ACTIVE
+        assert (await r.store.jobs.get(job)).status in ACTIVE
         assert r.console.said.empty()
 
 

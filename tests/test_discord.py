@@ -97,7 +97,7 @@ class Bot:
     async def job_of(self, user: User = ALICE) -> Job:
         """The user's latest job, once the bot has submitted one."""
         async with asyncio.timeout(10):
-            while (job := await self.store.latest_job("discord", str(user.id))) is None:
+            while (job := await self.store.jobs.latest("discord", str(user.id))) is None:
                 await asyncio.sleep(0.02)
         return job
 
@@ -112,8 +112,8 @@ class Bot:
         """Wait until no job is waiting, painting or undelivered."""
 
         async def settled() -> bool:
-            return not await self.store.count_jobs("discord", statuses=ACTIVE) and not [
-                job for job in await self.store.undelivered() if job.requester.platform == "discord"
+            return not await self.store.jobs.count("discord", statuses=ACTIVE) and not [
+                job for job in await self.store.jobs.undelivered() if job.requester.platform == "discord"
             ]
 
         await eventually(settled)
@@ -260,7 +260,7 @@ async def test_figure_is_deferred_then_answered_with_image_embed_and_buttons(
         assert custom_ids(result) == [f"fig:reroll:{job_id}", f"fig:delete:{job_id}", f"fig:theme:{job_id}"]
         status = await api.wait_original(interaction, lambda message: "ready" in message["content"])
         assert status["content"] == "✅ Eileen (Astronaut) is ready."
-        job = await bot.store.job(job_id)
+        job = await bot.store.jobs.get(job_id)
         assert (job.status, job.spec.style) == (Status.DONE, "window")
         await bot.idle()
 
@@ -412,7 +412,7 @@ async def test_buttons_keep_working_after_a_restart(api: FakeDiscord, tmp_path: 
         delete = api.press(api.public(result), button(result, "fig:delete:"), ALICE)
         assert (await bot.run(delete)).json["type"] == 6
         await api.wait_for(lambda: api.messages[int(result["id"])].get("_deleted"))
-        assert await bot.store.job(button(result, "fig:delete:").removeprefix("fig:delete:")) is None
+        assert await bot.store.jobs.get(button(result, "fig:delete:").removeprefix("fig:delete:")) is None
         await bot.idle()
 
 
@@ -462,7 +462,7 @@ async def test_delete_removes_only_the_message_that_shows_the_figure(
         assert note["content"] == "Deleted the figure I kept; this message shows another one, so it stays."
         assert note["flags"] & EPHEMERAL
         assert not api.messages[int(alices["id"])].get("_deleted")
-        assert await bot.store.job(delete.removeprefix("fig:delete:")) is None
+        assert await bot.store.jobs.get(delete.removeprefix("fig:delete:")) is None
 
 
 async def test_buttons_and_settings_answer_before_the_store_writes(
@@ -560,7 +560,7 @@ async def test_a_figure_finished_while_the_bot_was_away_is_delivered_at_start(
         posted = await api.wait_for(lambda: api.channel_messages())
         assert posted[0]["embeds"][0]["title"] == "Eileen"
         await bot.idle()
-        assert (await bot.store.job(job.id)).delivered_at is not None
+        assert (await bot.store.jobs.get(job.id)).delivered_at is not None
     assert len(api.channel_messages()) == 1
 
 
@@ -585,7 +585,7 @@ async def test_forget_asks_then_deletes_and_reports(
         done = await api.wait_original(press, lambda message: message["content"].startswith("Forgotten"))
         assert done["content"].startswith("Forgotten. Deleted: 1 photo, 1 figure, 1 job")
         assert done["components"] == []
-        assert await bot.store.latest_job("discord", str(ALICE.id)) is None
+        assert await bot.store.jobs.latest("discord", str(ALICE.id)) is None
 
 
 async def test_cancel_and_quota(api: FakeDiscord, tmp_path: Path) -> None:

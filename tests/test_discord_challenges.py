@@ -526,7 +526,7 @@ async def test_ballots_that_went_out_before_a_restart_are_not_posted_again(
 def test_results_with_many_tied_winners_fit_in_one_message() -> None:
     users = [str(10**19 + number) for number in range(1, 46)]
     results = tuple(  # a ring of single votes: all 45 tie for first place
-        Placing(1, Entry(f"e{number}", user, f"j{number}", number, "png"), 1)
+        Placing(1, Entry(f"e{number}", user, f"j{number}", number, "png", "discord"), 1)
         for number, user in enumerate(users, start=1)
     )
     text = results_text(f"**{'x' * 40}**", results, lambda user: f"<@{user}>")

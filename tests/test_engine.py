@@ -69,7 +69,7 @@ async def test_cancel_a_running_job_stops_the_generator(tmp_path: Path) -> None:
         await wait_until(r.store, submitted.job_id, lambda job: job.status is Status.CANCELLED)
         await eventually(lambda: generator.cancelled)
         assert generator.cancelled == ["Alex"] and generator.painted == []
-        assert (await r.store.job(submitted.job_id)).figure_id is None
+        assert (await r.store.jobs.get(submitted.job_id)).figure_id is None
 
 
 async def test_only_the_owner_may_cancel_or_reroll(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ async def test_only_the_owner_may_cancel_or_reroll(tmp_path: Path) -> None:
         ):
             with pytest.raises(UserFacingError, match="can't find that figure"):
                 await action
-        assert (await r.store.job(submitted.job_id)).status is Status.QUEUED
+        assert (await r.store.jobs.get(submitted.job_id)).status is Status.QUEUED
 
 
 async def test_reroll_reuses_the_photo_with_a_new_spec(tmp_path: Path) -> None:
@@ -90,9 +90,9 @@ async def test_reroll_reuses_the_photo_with_a_new_spec(tmp_path: Path) -> None:
         await r.said_until(lambda line: "done →" in line)
         again = await r.engine.reroll(first.job_id, r.requester(), spec("Alex the Second"))
         await r.said_until(lambda line: "done →" in line)
-        child = await r.store.job(again.job_id)
+        child = await r.store.jobs.get(again.job_id)
         assert child.parent_id == first.job_id
-        assert child.photo_id == (await r.store.job(first.job_id)).photo_id
+        assert child.photo_id == (await r.store.jobs.get(first.job_id)).photo_id
         assert r.generator.painted == ["Alex", "Alex the Second"]
 
 
@@ -103,7 +103,7 @@ async def test_a_finished_figure_can_be_deleted_by_its_owner_only(tmp_path: Path
         with pytest.raises(UserFacingError, match="can't find that figure"):
             await r.engine.delete_figure(job.id, r.requester("stranger"))
         await r.engine.delete_figure(job.id, r.requester())
-        assert await r.store.job(job.id) is None and await r.store.figure(job.figure_id) is None
+        assert await r.store.jobs.get(job.id) is None and await r.store.jobs.figure(job.figure_id) is None
         with pytest.raises(UserFacingError, match="can't find that figure"):
             await r.engine.delete_figure(job.id, r.requester())
         r.generator.delay = 5
@@ -122,7 +122,7 @@ async def test_each_reroll_of_a_photo_is_its_next_variant(tmp_path: Path) -> Non
         twice = await r.engine.reroll(first.job_id, r.requester())  # the same figure again: a new take
         themed = await r.engine.reroll(again.job_id, r.requester(), replace(spec("Alex"), variant=9))
         other = await r.engine.submit(r.requester(), photo(), spec("Bo"))  # another photo starts over
-        jobs = [await r.store.job(s.job_id) for s in (first, again, twice, themed, other)]
+        jobs = [await r.store.jobs.get(s.job_id) for s in (first, again, twice, themed, other)]
         assert [job.spec.variant for job in jobs] == [1, 2, 3, 4, 1]
         for job in jobs:
             await wait_for_status(r.store, job.id, Status.DONE)
@@ -135,7 +135,7 @@ async def test_each_reroll_of_a_photo_is_its_next_variant(tmp_path: Path) -> Non
         ]
         await r.engine.delete_figure(themed.job_id, r.requester())  # a deleted take is not made again
         after = await r.engine.reroll(first.job_id, r.requester())
-        assert (await r.store.job(after.job_id)).spec.variant == 5
+        assert (await r.store.jobs.get(after.job_id)).spec.variant == 5
 
 
 async def test_a_local_stand_in_for_openai_keeps_the_local_notes(tmp_path: Path) -> None:

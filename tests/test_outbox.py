@@ -45,7 +45,7 @@ async def test_a_finished_job_is_delivered_once_after_the_platform_comes_back(tm
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         await wait_for_status(r.store, submitted.job_id, Status.DONE)
         await asyncio.sleep(0.05)
-        assert platform.delivered == [] and (await r.store.job(submitted.job_id)).delivered_at is None
+        assert platform.delivered == [] and (await r.store.jobs.get(submitted.job_id)).delivered_at is None
     async with rig(tmp_path, start=False) as r:  # a restart: delivery happens at start, once
         r.engine.subscribe("console", platform)
         await r.engine.start()
@@ -115,7 +115,7 @@ async def test_the_generators_notes_are_kept_with_the_figure_and_told(tmp_path: 
         assert said[-2].startswith(f"{submitted.job_id}: done → ")
         assert said[-1] == f"{submitted.job_id}: I could not draw: jetpack"
         assert await r.console.pop() == f"{submitted.job_id}: {notes[1]}"
-        assert (await r.store.job(submitted.job_id)).notes == notes
+        assert (await r.store.jobs.get(submitted.job_id)).notes == notes
 
         r.engine.subscribe("console", down_once)
         second = await r.engine.submit(r.requester(), photo(), spec())

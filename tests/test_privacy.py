@@ -13,9 +13,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.jobs import Status
+from bot.jobs import ID_PATTERN, Status
 from bot.privacy import Vault, load_key
-from bot.store.repository import ID_PATTERN, Store, WrongKey, new_id
+from bot.store.database import WrongKey, new_id
+from bot.store.repository import Store
 from bot.store.tables import metadata
 from tests.engine_kit import (
     Clock,
@@ -37,7 +38,7 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
     settings = settings_for(tmp_path)
     key = Fernet.generate_key()
     store = await Store.open(settings.database, Vault(key))
-    async with store.engine.connect() as connection:
+    async with store.db.sql.connect() as connection:
         differences = await connection.run_sync(
             lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
         )
@@ -66,10 +67,10 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
     assert journal == "wal" and secure == 1
     # opening again with the same key works and keeps what is there
     again = await Store.open(settings.database, Vault(key))
-    await again.accept_consent("console", "ann", 1, 1.0)
+    await again.privacy.accept_consent("console", "ann", 1, 1.0)
     await again.close()
     third = await Store.open(settings.database, Vault(key))
-    assert await third.consent_version("console", "ann") == 1
+    assert await third.privacy.consent_version("console", "ann") == 1
     await third.close()
 
 
@@ -92,7 +93,7 @@ async def test_photos_and_figures_are_encrypted_in_the_file(tmp_path: Path) -> N
     async with rig(tmp_path) as r:
         await r.engine.submit(r.requester(), photo(), spec())
         await r.said_until(lambda line: "done →" in line)
-        await r.store.checkpoint()
+        await r.store.db.checkpoint()
         raw = database_file(r.settings).read_bytes()
     assert b"\xff\xd8\xff" not in raw  # no JPEG photo
     assert b"\x89PNG" not in raw  # no PNG figure
@@ -103,19 +104,19 @@ async def test_photo_is_purged_from_table_and_file_after_retention(tmp_path: Pat
     async with rig(tmp_path, clock=clock, photo_retention=3600) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         await r.said_until(lambda line: "done →" in line)
-        job = await r.store.job(submitted.job_id)
-        async with r.store.engine.connect() as connection:
+        job = await r.store.jobs.get(submitted.job_id)
+        async with r.store.db.sql.connect() as connection:
             sealed = (
                 await connection.execute(text(f"SELECT data FROM photos WHERE id='{job.photo_id}'"))
             ).scalar()
-        await r.store.checkpoint()
+        await r.store.db.checkpoint()
         assert sealed[100:164] in database_file(r.settings).read_bytes()
 
         clock.advance(3599)
         assert (await r.engine.purge())["photos"] == 0
         clock.advance(2)
         assert (await r.engine.purge())["photos"] == 1
-        assert not await r.store.photo_exists(job.photo_id)
+        assert not await r.store.photos.exists(job.photo_id)
         assert sealed[100:164] not in database_file(r.settings).read_bytes()
         assert (
             not Path(str(database_file(r.settings)) + "-wal").exists()
@@ -136,7 +137,7 @@ async def test_a_reroll_inside_the_window_keeps_the_photo_alive(tmp_path: Path) 
         await r.said_until(lambda line: "done →" in line)
         clock.advance(3000)  # 6000 s after the first job, 3000 s after the last
         await r.engine.purge()
-        assert await r.store.photo_exists((await r.store.job(first.job_id)).photo_id)
+        assert await r.store.photos.exists((await r.store.jobs.get(first.job_id)).photo_id)
 
 
 async def test_figures_expire_after_their_retention(tmp_path: Path) -> None:
@@ -144,12 +145,12 @@ async def test_figures_expire_after_their_retention(tmp_path: Path) -> None:
     async with rig(tmp_path, clock=clock, figure_retention=86400) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         await r.said_until(lambda line: "done →" in line)
-        job = await r.store.job(submitted.job_id)
+        job = await r.store.jobs.get(submitted.job_id)
         clock.advance(86401)
         counts = await r.engine.purge()
         assert counts["figures"] == 1 and counts["jobs"] == 1
-        assert await r.store.figure(job.figure_id) is None
-        assert await r.store.job(job.id) is None
+        assert await r.store.jobs.figure(job.figure_id) is None
+        assert await r.store.jobs.get(job.id) is None
 
 
 async def test_retention_zero_deletes_as_soon_as_delivered(tmp_path: Path) -> None:
@@ -159,18 +160,18 @@ async def test_retention_zero_deletes_as_soon_as_delivered(tmp_path: Path) -> No
         job = await wait_until(r.store, submitted.job_id, lambda job: job.delivered_at is not None)
 
         async def photo_gone() -> bool:
-            return not await r.store.photo_exists(job.photo_id)
+            return not await r.store.photos.exists(job.photo_id)
 
         await eventually(photo_gone)
-        assert not await r.store.photo_exists(job.photo_id)
-        assert await r.store.figure(job.figure_id) is None
+        assert not await r.store.photos.exists(job.photo_id)
+        assert await r.store.jobs.figure(job.figure_id) is None
 
 
 async def test_a_cancelled_job_photo_goes_at_once_when_retention_is_zero(tmp_path: Path) -> None:
     async with rig(tmp_path, start=False, photo_retention=0) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         job = await r.engine.cancel(submitted.job_id, r.requester())
-        assert not await r.store.photo_exists(job.photo_id)
+        assert not await r.store.photos.exists(job.photo_id)
 
 
 async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> None:
@@ -190,10 +191,10 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
             "challenge_votes": 0,
             "challenge_results": 0,
         }
-        assert await r.store.latest_job("console", "leaving") is None
-        assert await r.store.consent_version("console", "leaving") is None
-        kept = await r.store.latest_job("console", "staying")
-        assert kept is not None and await r.store.figure(kept.figure_id) is not None
+        assert await r.store.jobs.latest("console", "leaving") is None
+        assert await r.store.privacy.consent_version("console", "leaving") is None
+        kept = await r.store.jobs.latest("console", "staying")
+        assert kept is not None and await r.store.jobs.figure(kept.figure_id) is not None
 
 
 async def test_forget_cancels_jobs_in_the_works(tmp_path: Path) -> None:
@@ -207,7 +208,7 @@ async def test_forget_cancels_jobs_in_the_works(tmp_path: Path) -> None:
         assert counts["jobs"] == 1 and counts["photos"] == 1
         await eventually(lambda: generator.cancelled)
         assert generator.cancelled == ["Alex"] and generator.painted == []
-        assert await r.store.job(submitted.job_id) is None
+        assert await r.store.jobs.get(submitted.job_id) is None
 
 
 def test_key_file_is_created_private_and_reused(tmp_path: Path) -> None:

@@ -96,12 +96,12 @@ async def test_the_engine_works_through_the_queue_it_is_given(tmp_path: Path) ->
         assert first.position == 1
         async with asyncio.timeout(10):
             await done.wait()
-        assert (await store.job(first.job_id)).attempts == 2  # retried once, through the queue
+        assert (await store.jobs.get(first.job_id)).attempts == 2  # retried once, through the queue
         generator.delay = 30
         second = await engine.submit(requester, photo(), spec("second"))
         await wait_for_status(store, second.job_id, Status.RUNNING)
         await engine.stop(grace=0)  # the painting is put back, its attempt not counted
-        job = await store.job(second.job_id)
+        job = await store.jobs.get(second.job_id)
         assert (job.status, job.attempts) == (Status.QUEUED, 0)
         assert set(queue.calls) == {"recover", "position", "claim", "retry_after", "release"}
     finally:

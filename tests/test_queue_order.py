@@ -18,7 +18,7 @@ async def submit(r: Rig, user: str) -> str:
 
 async def start_one(r: Rig) -> str:
     """Claim the next job as a worker does; its id."""
-    claimed = await r.store.claim_next([r.generator.name], time.time())
+    claimed = await r.store.jobs.claim_next([r.generator.name], time.time())
     assert claimed is not None
     return claimed[0].id
 
@@ -26,7 +26,7 @@ async def start_one(r: Rig) -> str:
 async def back_off(r: Rig, job_id: str) -> None:
     """Put a running job back to wait out a retry backoff, as the engine does after a transient error."""
     values = {"status": Status.QUEUED, "not_before": time.time() + BACKOFF, "started_at": None}
-    assert await r.store.transition(job_id, [Status.RUNNING], **values)
+    assert await r.store.jobs.transition(job_id, [Status.RUNNING], **values)
 
 
 async def test_positions_shown_are_the_order_claims_hand_jobs_out(tmp_path: Path) -> None:
@@ -47,10 +47,10 @@ async def test_positions_shown_are_the_order_claims_hand_jobs_out(tmp_path: Path
         assert sorted(positions.values()) == list(range(1, len(waiting) + 1))
 
         handed_out = []
-        while (claimed := await r.store.claim_next([r.generator.name], time.time())) is not None:
+        while (claimed := await r.store.jobs.claim_next([r.generator.name], time.time())) is not None:
             handed_out.append(claimed[0].id)
         assert retried not in handed_out  # its backoff has not passed
-        later = await r.store.claim_next([r.generator.name], time.time() + BACKOFF + 1)
+        later = await r.store.jobs.claim_next([r.generator.name], time.time() + BACKOFF + 1)
         assert later is not None
         handed_out.append(later[0].id)
 
@@ -65,9 +65,9 @@ async def test_a_job_rejoins_its_turn_once_its_backoff_has_passed(tmp_path: Path
         await back_off(r, retried)
         others = [await submit(r, user) for user in ("ann", "bob", "retrier")]
         now = time.time()
-        assert [row.id for row in await r.store.queue(now)] == [*others, retried]
+        assert await r.store.jobs.queued_ids(now) == [*others, retried]
         after = now + BACKOFF + 1
         # the retrier was never served (its only start was undone), so its oldest job goes first
-        assert [row.id for row in await r.store.queue(after)] == [retried, others[0], others[1], others[2]]
-        claimed = await r.store.claim_next([r.generator.name], after)
+        assert await r.store.jobs.queued_ids(after) == [retried, others[0], others[1], others[2]]
+        claimed = await r.store.jobs.claim_next([r.generator.name], after)
         assert claimed is not None and claimed[0].id == retried

@@ -236,7 +236,7 @@ async def test_reroll_and_change_theme_make_more_figures_from_the_same_photo(tmp
         third = await next_figure(api, 1001, after=2)
         assert third.params["caption"] == "Alex (Wizard)"
         assert bot.generator.painted == ["Alex", "Alex", "Alex"]
-        jobs = [await bot.store.latest_job("telegram", "1001")]
+        jobs = [await bot.store.jobs.latest("telegram", "1001")]
         assert jobs[0] is not None and jobs[0].spec.theme == "wizard" and jobs[0].parent_id is not None
 
 
@@ -246,13 +246,13 @@ async def test_delete_removes_the_stored_figure_and_its_message(tmp_path: Path) 
         api.send_photo(ann, PHOTO, caption="Alex")
         figure = await next_figure(api, 1001)
         job_id = button(figure, "Delete").split(":")[1]
-        job = await bot.store.job(job_id)
+        job = await bot.store.jobs.get(job_id)
         assert job is not None and job.figure_id is not None
         deleted = await answer(api, api.press(ann, figure.result, button(figure, "Delete")))
         assert deleted.params["text"] == "Deleted."
         assert (1001, figure.result["message_id"]) in api.deleted
-        assert await bot.store.job(job_id) is None
-        assert await bot.store.figure(job.figure_id) is None
+        assert await bot.store.jobs.get(job_id) is None
+        assert await bot.store.jobs.figure(job.figure_id) is None
         # A figure whose message Telegram will not delete any more is still deleted from storage.
         api.send_photo(ann, PHOTO, caption="Bo")
         old = await next_figure(api, 1001, after=1)
@@ -262,7 +262,7 @@ async def test_delete_removes_the_stored_figure_and_its_message(tmp_path: Path) 
         assert kept.params["text"] == (
             "Deleted from my storage. Telegram no longer lets me remove this message, though."
         )
-        assert await bot.store.job(old_job) is None
+        assert await bot.store.jobs.get(old_job) is None
         again = await answer(api, api.press(ann, figure.result, button(figure, "Delete")))
         assert again.params["text"] == "That figure is no longer stored: it expired or was deleted."
 
@@ -276,13 +276,13 @@ async def test_forget_asks_first_then_reports_what_was_deleted(tmp_path: Path) -
         question = await api.wait_for_text(1001, "Delete it all?")
         api.press(ann, question, button(question, "No"))
         await api.wait_for_text(1001, "nothing was deleted")
-        assert await bot.store.latest_job("telegram", "1001") is not None
+        assert await bot.store.jobs.latest("telegram", "1001") is not None
         api.send_text(ann, "/forget")
         question = await api.wait_for_text(1001, "Delete it all?")
         api.press(ann, question, button(question, "Yes"))
         summary = await api.wait_for_text(1001, "Forgotten.")
         assert summary["text"] == "Forgotten. Deleted: 1 photo, 1 figure, 1 job."
-        assert await bot.store.latest_job("telegram", "1001") is None
+        assert await bot.store.jobs.latest("telegram", "1001") is None
 
 
 async def test_buttons_pressed_by_someone_else_are_refused(tmp_path: Path) -> None:
@@ -307,7 +307,7 @@ async def test_buttons_pressed_by_someone_else_are_refused(tmp_path: Path) -> No
         assert refused.params["text"] == "Only the person who asked can answer that."
         assert bot.generator.painted == ["Alex"]
         assert (group["id"], figure.result["message_id"]) in api.messages
-        assert await bot.store.latest_job("telegram", "1001") is not None
+        assert await bot.store.jobs.latest("telegram", "1001") is not None
 
 
 async def test_forged_button_data_is_refused_and_the_bot_goes_on(tmp_path: Path) -> None:
@@ -573,7 +573,7 @@ async def test_status_is_paced_coalesced_and_shows_the_preview(tmp_path: Path) -
         edited = await api.wait_for(lambda c: c.method == "editMessageMedia")
         assert edited.params["message_id"] == preview.result["message_id"]
         assert edited.params["media"]["caption"] == "🎨 Painting Alex (Superhero)… 100%, step 20"
-        status = await bot.store.latest_job("telegram", "1001")
+        status = await bot.store.jobs.latest("telegram", "1001")
         assert status is not None and json.loads(status.ref or "")["media"] is True
         streaming.go[1].set()
         figure = await next_figure(api, 1001)
@@ -620,7 +620,7 @@ async def test_a_generator_that_needs_consent_shows_the_notice_and_accept_goes_o
         assert (await answer(api, late)).params["text"] == (
             "Thanks: the privacy notice is accepted. The photo it was asked for has expired: send it again."
         )
-        assert await bot.engine.store.consent_version("telegram", "1002") == 1
+        assert await bot.store.privacy.consent_version("telegram", "1002") == 1
 
 
 async def test_commands_answer_in_one_message(tmp_path: Path) -> None:
@@ -667,7 +667,7 @@ async def test_a_failed_figure_says_why_on_its_status_message(tmp_path: Path) ->
         api.send_photo(ann, PHOTO, caption="Alex")
         status = await api.wait_for_text(1001, "That photo breaks a content rule.")
         assert status["text"] == "⚠️ Alex (Superhero): That photo breaks a content rule."
-        job = await bot.store.latest_job("telegram", "1001")
+        job = await bot.store.jobs.latest("telegram", "1001")
         assert job is not None
         await wait_until(bot.store, job.id, lambda job: job.delivered_at is not None)
         assert not figures(api, 1001)
@@ -782,7 +782,7 @@ async def test_an_albums_caption_on_a_later_photo_is_used(tmp_path: Path) -> Non
         assert figure.params["caption"] == "Alex (Knight)"
         api.send_text(ann, "and now?")  # answered once the album's photos are
         await api.wait_for_text(1001, "Send me a photo to make a figure")
-        assert await bot.store.count_jobs("telegram", user_id="1001") == 1
+        assert await bot.store.jobs.count("telegram", user_id="1001") == 1
         assert not [text for text in api.texts(1001) if "Pick a theme" in text]
 
 
@@ -808,7 +808,7 @@ async def test_posting_as_a_channel_or_anonymously_makes_and_touches_no_figure(t
                 message = api.send_text(sender, text, chat=group, reply_to=posted, sender_chat=sender_chat)
                 assert await reply_text(api, message) == POST_AS_YOURSELF, text
         assert bot.generator.started == ["Ann"] and not bot.generator.cancelled
-        assert await bot.store.count_jobs("telegram") == 1
+        assert await bot.store.jobs.count("telegram") == 1
 
 
 async def test_a_chat_with_a_backlog_holds_up_no_other_chat(tmp_path: Path) -> None:
@@ -891,7 +891,7 @@ async def test_a_double_tap_makes_one_figure_and_no_apology(tmp_path: Path) -> N
         taps = [api.press(ann, first.result, button(themes, theme)) for theme in ("Wizard", "Ninja")]
         said = [(await answer(api, tap)).params.get("text") for tap in taps]
         assert said == ["Coming up as Wizard.", None]
-        assert await bot.store.count_jobs("telegram", user_id="1001") == 3
+        assert await bot.store.jobs.count("telegram", user_id="1001") == 3
         await next_figure(api, 1001, after=2)
         assert sorted(call.params["caption"] for call in figures(api, 1001)) == [
             "Alex (Superhero)",
@@ -913,7 +913,7 @@ async def test_a_figure_for_a_group_that_moved_goes_to_its_new_id_or_is_given_up
         api.fail_next("sendPhoto", status=403)
         api.send_photo(ann, PHOTO, caption=f"@{BOT_USERNAME} Bo", chat=old)
         await eventually(lambda: len([call for call in api.calls if call.method == "sendPhoto"]) == 4)
-        job = await bot.store.latest_job("telegram", "1001")
+        job = await bot.store.jobs.latest("telegram", "1001")
         assert job is not None and job.spec.name == "Bo"
         await wait_until(bot.store, job.id, lambda job: job.delivered_at is not None)
         assert [call.ok for call in api.calls if call.method == "sendPhoto"] == [False, True, False, False]
@@ -935,7 +935,7 @@ async def test_a_429_or_an_outage_around_a_press_ends_in_no_apology(tmp_path: Pa
         api.fail_next("deleteMessage", status=500)  # Telegram cannot remove the message just now
         deleted = await answer(api, api.press(ann, figure.result, button(figure, "Delete")))
         assert deleted.params["text"] == DELETED_NOT_REMOVED
-        assert await bot.store.latest_job("telegram", "1001") is None
+        assert await bot.store.jobs.latest("telegram", "1001") is None
         answers = [call.params.get("text") for call in api.sent("answerCallbackQuery")]
         assert BROKEN not in answers + api.texts(1001)
 

@@ -329,7 +329,7 @@ async def test_a_refused_album_leaves_the_ballot_and_a_moved_group_keeps_its_cha
         await bot.challenges.tick()
         results = [call for call in api.calls if call.params.get("text", "").startswith("🏁")]
         assert [(call.ok, call.chat_id) for call in results] == [(False, GROUP["id"]), (True, -1009999)]
-        rows = await bot.store.rows(
+        rows = await bot.store.db.rows(
             select(challenges.c.chat_id, challenge_results.c.chat_id).join_from(
                 challenges, challenge_results, challenges.c.id == challenge_results.c.challenge_id
             )

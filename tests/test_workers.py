@@ -31,7 +31,7 @@ async def test_transient_errors_are_retried_with_backoff(tmp_path: Path) -> None
         started = loop.time()
         await r.said_until(lambda line: "done →" in line)
         elapsed = loop.time() - started
-        job = await r.store.job(submitted.job_id)
+        job = await r.store.jobs.get(submitted.job_id)
         assert job.attempts == 3 and job.status is Status.DONE
         assert elapsed >= 0.05 + 0.2  # first backoff, then the server's retry-after
         assert generator.started == ["Alex"] * 3
@@ -43,7 +43,7 @@ async def test_transient_errors_give_up_after_max_attempts(tmp_path: Path) -> No
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         lines = await r.said_until(lambda line: "failed" in line)
         assert lines[-1] == f"{submitted.job_id}: failed: {BUSY}"
-        assert (await r.store.job(submitted.job_id)).attempts == 2
+        assert (await r.store.jobs.get(submitted.job_id)).attempts == 2
 
 
 @pytest.mark.parametrize(
@@ -81,16 +81,18 @@ async def test_a_job_that_runs_too_long_times_out(tmp_path: Path) -> None:
     async with rig(tmp_path, generator, job_timeout=0.1, max_attempts=1) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         await r.said_until(lambda line: "failed" in line)
-        assert (await r.store.job(submitted.job_id)).status is Status.FAILED
+        assert (await r.store.jobs.get(submitted.job_id)).status is Status.FAILED
 
 
 async def test_jobs_left_running_by_a_dead_process_run_again(tmp_path: Path) -> None:
     async with rig(tmp_path, start=False) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
-        assert await r.store.transition(submitted.job_id, [Status.QUEUED], status=Status.RUNNING, attempts=1)
+        assert await r.store.jobs.transition(
+            submitted.job_id, [Status.QUEUED], status=Status.RUNNING, attempts=1
+        )
     async with rig(tmp_path) as r:
         await r.said_until(lambda line: "done →" in line)
-        assert (await r.store.job(submitted.job_id)).status is Status.DONE
+        assert (await r.store.jobs.get(submitted.job_id)).status is Status.DONE
 
 
 async def test_a_failure_while_storing_the_figure_fails_the_job_and_tells_the_user(tmp_path: Path) -> None:
@@ -102,13 +104,15 @@ async def test_a_failure_while_storing_the_figure_fails_the_job_and_tells_the_us
         submitted = await r.engine.submit(r.requester(), photo(), spec())
         lines = await r.said_until(lambda line: "failed" in line)
         assert lines[-1] == f"{submitted.job_id}: failed: {BROKEN}"
-        assert (await r.store.job(submitted.job_id)).status is Status.FAILED
+        assert (await r.store.jobs.get(submitted.job_id)).status is Status.FAILED
 
 
 async def test_a_job_that_keeps_killing_the_process_is_failed_not_retried(tmp_path: Path) -> None:
     async with rig(tmp_path, start=False, max_attempts=3) as r:
         submitted = await r.engine.submit(r.requester(), photo(), spec())
-        assert await r.store.transition(submitted.job_id, [Status.QUEUED], status=Status.RUNNING, attempts=3)
+        assert await r.store.jobs.transition(
+            submitted.job_id, [Status.QUEUED], status=Status.RUNNING, attempts=3
+        )
     async with rig(tmp_path) as r:
         lines = await r.said_until(lambda line: "failed" in line)
         assert lines[-1] == f"{submitted.job_id}: failed: {BROKEN}"

@@ -1,0 +1,84 @@
+"""Consent, forgetting a user, and deleting what has passed its retention."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+
+from bot.jobs import ACTIVE, Status
+from bot.store.database import Database, owned_by
+from bot.store.tables import (
+    PERSONAL_TABLES,
+    challenge_entries,
+    challenge_votes,
+    challenges,
+    consents,
+    figures,
+    jobs,
+    photos,
+    spend,
+    usage,
+)
+
+
+class PrivacyStore:
+    """The user's say over their data, and the retention clock."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def consent_version(self, platform: str, user_id: str) -> int | None:
+        """The privacy notice version the user accepted, if any."""
+        rows = await self._db.rows(select(consents.c.version).where(owned_by(consents, platform, user_id)))
+        return rows[0].version if rows else None
+
+    async def accept_consent(self, platform: str, user_id: str, version: int, now: float) -> None:
+        async with self._db.transaction() as connection:
+            await connection.execute(delete(consents).where(owned_by(consents, platform, user_id)))
+            await connection.execute(
+                insert(consents).values(platform=platform, user_id=user_id, version=version, accepted_at=now)
+            )
+
+    async def forget(self, platform: str, user_id: str) -> dict[str, int]:
+        """Delete every row of the user in every personal table; counts per table."""
+        counts = {}
+        async with self._db.transaction() as connection:
+            # Votes others gave the user's entries go with them; a challenge they started stays, unnamed.
+            theirs = select(challenge_entries.c.id).where(owned_by(challenge_entries, platform, user_id))
+            await connection.execute(delete(challenge_votes).where(challenge_votes.c.entry_id.in_(theirs)))
+            started = and_(challenges.c.platform == platform, challenges.c.created_by == user_id)
+            await connection.execute(update(challenges).where(started).values(created_by=None))
+            for table in PERSONAL_TABLES:
+                result = await connection.execute(delete(table).where(owned_by(table, platform, user_id)))
+                counts[table.name] = result.rowcount
+        await self._db.checkpoint()
+        return counts
+
+    async def purge(
+        self, now: float, job_retention: float, oldest_day: str, oldest_spend_day: str
+    ) -> dict[str, int]:
+        """Delete expired photos and figures, finished jobs older than ``job_retention``, usage counts
+        before ``oldest_day`` and spend before ``oldest_spend_day``."""
+        async with self._db.transaction() as connection:
+            gone_photos = await connection.execute(
+                delete(photos).where(photos.c.expires_at.is_not(None), photos.c.expires_at <= now)
+            )
+            gone_figures = await connection.execute(
+                delete(figures).where(figures.c.expires_at.is_not(None), figures.c.expires_at <= now)
+            )
+            gone_jobs = await connection.execute(
+                delete(jobs).where(
+                    jobs.c.status.not_in(list(ACTIVE)),
+                    or_(jobs.c.delivered_at.is_not(None), jobs.c.status == Status.CANCELLED),
+                    jobs.c.finished_at <= now - job_retention,
+                )
+            )
+            await connection.execute(delete(usage).where(usage.c.day < oldest_day))
+            await connection.execute(delete(spend).where(spend.c.day < oldest_spend_day))
+        counts = {
+            "photos": gone_photos.rowcount,
+            "figures": gone_figures.rowcount,
+            "jobs": gone_jobs.rowcount,
+        }
+        if any(counts.values()):
+            await self._db.checkpoint()
+        return counts
