@@ -17,7 +17,7 @@ from telegram.ext import ApplicationBuilder, BaseUpdateProcessor, CallbackQueryH
 from adapters.telegram.announcements import Announcer
 from adapters.telegram.buttons import Buttons
 from adapters.telegram.challenges import ChallengeCommands
-from adapters.telegram.chat import PLATFORM, Chat
+from adapters.telegram.chat import PLATFORM, Messenger
 from adapters.telegram.delivery import Delivery
 from adapters.telegram.figures import Figures
 from adapters.telegram.group_settings import GroupSettings
@@ -109,13 +109,13 @@ class TelegramAdapter:
             .build()
         )
         self.delivery = Delivery(engine, self.bot, self.pacer, challenges)
-        chat = Chat(self.application.bot, self.pacer)
-        figures = Figures(engine, settings, chat, challenges)
-        ChallengeCommands(challenges, chat).register(self.application)
-        GroupSettings(engine, settings, chat, challenges).register(self.application)
-        Handlers(engine, figures, chat).register(self.application)
+        messenger = Messenger(self.application.bot, self.pacer)
+        figures = Figures(engine, settings, messenger, challenges)
+        ChallengeCommands(challenges, messenger).register(self.application)
+        GroupSettings(engine, settings, messenger, challenges).register(self.application)
+        Handlers(engine, figures, messenger).register(self.application)
         self.application.add_handler(
-            CallbackQueryHandler(Buttons(engine, figures, self.delivery, chat).on_press)
+            CallbackQueryHandler(Buttons(engine, figures, self.delivery, messenger).on_press)
         )
         self.application.add_error_handler(self._on_error)
         self._ready = asyncio.Lock()

@@ -11,7 +11,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessa
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from adapters.common import RecentPresses, entered_text, forget_summary
-from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, requester_of
+from adapters.telegram.chat import PLATFORM, Context, Messenger, guarded, requester_of
 from adapters.telegram.delivery import Delivery
 from adapters.telegram.drafts import EXPIRED, Draft
 from adapters.telegram.figures import Figures, name_of
@@ -67,12 +67,12 @@ def chosen_theme(key: str | None) -> str:
 class Buttons:
     """What each button does; every press is answered, with an alert when it is refused."""
 
-    def __init__(self, engine: JobEngine, figures: Figures, delivery: Delivery, chat: Chat) -> None:
+    def __init__(self, engine: JobEngine, figures: Figures, delivery: Delivery, messenger: Messenger) -> None:
         self.engine = engine
         self.figures = figures
         self.delivery = delivery
         self.challenges = delivery.challenges
-        self.chat = chat
+        self.messenger = messenger
         self._actions: dict[Action, Pressed] = {
             Action.REROLL: self._reroll,
             Action.THEMES: self._show_themes,
@@ -156,7 +156,7 @@ class Buttons:
         await self.engine.delete_figure(press.target, presser)
         chat_id, message_id = query.message.chat.id, query.message.id
         try:
-            await once_more(lambda: self.chat.bot.delete_message(chat_id, message_id))
+            await once_more(lambda: self.messenger.bot.delete_message(chat_id, message_id))
         except (BadRequest, Forbidden):
             return DELETED_ONLY_STORED
         except TelegramError as error:  # unreachable, or still asking to wait
@@ -207,11 +207,11 @@ class Buttons:
         in_the_works = await self.engine.active_jobs(presser)
         counts = await self.engine.forget(presser)
         self.figures.drafts.drop_user(PLATFORM, presser.user_id)
-        await self.chat.edit(query.message.chat.id, query.message.id, forget_summary(counts))
+        await self.messenger.edit(query.message.chat.id, query.message.id, forget_summary(counts))
         await self.delivery.forgotten(in_the_works)
         return "Forgotten."
 
     async def _keep(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
         if press.target != presser.user_id:
             raise UserFacingError(ONLY_ASKER)
-        await self.chat.edit(query.message.chat.id, query.message.id, KEPT)
+        await self.messenger.edit(query.message.chat.id, query.message.id, KEPT)

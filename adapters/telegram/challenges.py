@@ -13,7 +13,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler, filters
 
 from adapters.common import each, entered_text
-from adapters.telegram.chat import Chat, Context, guarded, is_private, person_of, requester_of
+from adapters.telegram.chat import Context, Messenger, guarded, is_private, person_of, requester_of
 from adapters.telegram.pacing import once_more
 from bot.challenges import POINTS, Challenge, ChallengeService, Phase
 from bot.config import parse_duration
@@ -108,9 +108,9 @@ def status_text(current: Challenge, left: float, entries: int, mine: int) -> str
 class ChallengeCommands:
     """The ``/challenge`` command and its subcommands; ``register`` adds it to a PTB Application."""
 
-    def __init__(self, challenges: ChallengeService, chat: Chat) -> None:
+    def __init__(self, challenges: ChallengeService, messenger: Messenger) -> None:
         self.challenges = challenges
-        self.chat = chat
+        self.messenger = messenger
         self._subcommands: dict[str, Subcommand] = {
             "start": self._start,
             "status": self._status,
@@ -140,16 +140,16 @@ class ChallengeCommands:
         requester = person_of(update) if words[0].lower() in PERSONAL else requester_of(update)
         answer = await subcommand(message, requester, words[1:])
         if answer:
-            await self.chat.reply(message, answer)
+            await self.messenger.reply(message, answer)
 
     def _left(self, challenge: Challenge) -> float:
         return (challenge.deadline or 0.0) - self.challenges.clock()
 
     async def _start(self, message: Message, requester: Requester, words: list[str]) -> str:
         theme, entering, voting = split_start(words)
-        admin = await is_admin(self.chat.bot, message)
+        admin = await is_admin(self.messenger.bot, message)
         started = await self.challenges.begin(requester, theme, entering, voting, is_admin=admin)
-        return started_text(started, self._left(started), self.chat.bot.username)
+        return started_text(started, self._left(started), self.messenger.bot.username)
 
     async def _status(self, message: Message, requester: Requester, words: list[str]) -> str:
         current, entries, mine = await self.challenges.status(requester)
@@ -162,16 +162,16 @@ class ChallengeCommands:
         return f"Withdrawn: entry {await self.challenges.withdraw(requester)} is out of the challenge."
 
     async def _advance(self, message: Message, requester: Requester, words: list[str]) -> None:
-        await self.challenges.advance(requester, is_admin=await is_admin(self.chat.bot, message))
+        await self.challenges.advance(requester, is_admin=await is_admin(self.messenger.bot, message))
 
     async def _cancel(self, message: Message, requester: Requester, words: list[str]) -> None:
-        await self.challenges.cancel(requester, is_admin=await is_admin(self.chat.bot, message))
+        await self.challenges.cancel(requester, is_admin=await is_admin(self.messenger.bot, message))
 
     async def _leaderboard(self, message: Message, requester: Requester, words: list[str]) -> str:
         standings = await self.challenges.leaderboard(requester)  # the top ten
         if not standings:
             return NO_POINTS
-        names = await member_names(self.chat.bot, message.chat_id, [s.user_id for s in standings])
+        names = await member_names(self.messenger.bot, message.chat_id, [s.user_id for s in standings])
         legend = ", ".join(f"{points} for place {place}" for place, points in POINTS.items())
         lines = [f"🏆 Leaderboard of this group's challenges (points: {legend}):"]
         for rank, standing in enumerate(standings, start=1):

@@ -55,7 +55,7 @@ def replying_to(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id, allow_sending_without_reply=True) if message_id else None
 
 
-class Chat:
+class Messenger:
     """The bot's voice: every message and edit waits for its chat's turn (see ``pacing``)."""
 
     def __init__(self, bot: Bot, pacer: Pacer) -> None:
@@ -102,7 +102,7 @@ class Chat:
 
 
 class Speaker(Protocol):
-    chat: Chat
+    messenger: Messenger
 
 
 S = TypeVar("S", bound=Speaker)
@@ -120,12 +120,12 @@ def guarded(handler: Handler[S]) -> Handler[S]:
         try:
             await handler(self, update, context)
         except UserFacingError as error:
-            await self.chat.tell(update, error.message)
+            await self.messenger.tell(update, error.message)
         except TelegramError as error:  # Telegram refused or could not be reached: worth another try
             log_event(log, "telegram.request_failed", logging.WARNING, error=error.message)
-            await self.chat.tell(update, BROKEN)
+            await self.messenger.tell(update, BROKEN)
         except Exception:
             log.exception("telegram update failed", extra={"update": update.update_id})
-            await self.chat.tell(update, BROKEN)
+            await self.messenger.tell(update, BROKEN)
 
     return run

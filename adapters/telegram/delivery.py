@@ -82,7 +82,7 @@ def fits_send_photo(data: bytes, fmt: str) -> bool:
     return width + height <= PHOTO_MAX_SIDES and max(width, height) <= PHOTO_MAX_RATIO * min(width, height)
 
 
-class Status:
+class StatusMessage:
     """One job's status message; lines wait for the chat's turn, and only the newest one is sent."""
 
     def __init__(self, delivery: Delivery, job_id: str, ref: Ref) -> None:
@@ -181,7 +181,7 @@ class Delivery:
         self.bot = bot
         self.pacer = pacer
         self.challenges = challenges
-        self._statuses: dict[str, Status] = {}
+        self._statuses: dict[str, StatusMessage] = {}
 
     async def figure_markup(self, job: Job) -> InlineKeyboardMarkup:
         """The buttons under a figure; with Enter challenge while its chat's challenge in its theme is
@@ -194,18 +194,22 @@ class Delivery:
         )
         return figure_keyboard(job.id, challenge=open_to_it)
 
-    def _status(self, job: Job) -> Status:
+    def _status(self, job: Job) -> StatusMessage:
         status = self._statuses.get(job.id)
         if status is None:
-            status = self._statuses[job.id] = Status(self, job.id, Ref.of(job))
+            status = self._statuses[job.id] = StatusMessage(self, job.id, Ref.of(job))
         return status
+
+    def _take(self, job: Job) -> StatusMessage:
+        """The job's status message, no longer kept: its last word follows."""
+        return self._statuses.pop(job.id, None) or StatusMessage(self, job.id, Ref.of(job))
 
     async def on_event(self, event: JobEvent) -> None:
         """The engine's event handler for the ``telegram`` platform."""
         if event.kind in PROGRESS:
             self._status(event.job).show(status_text(event), event.preview)
             return
-        status = self._statuses.pop(event.job.id, None) or Status(self, event.job.id, Ref.of(event.job))
+        status = self._take(event.job)
         await status.stop()
         if event.kind is EventKind.DONE and event.figure is not None:
             await self._deliver_figure(event, status.ref)
@@ -215,7 +219,7 @@ class Delivery:
     async def forgotten(self, jobs: list[Job]) -> None:
         """These jobs were in the works when their owner used /forget: say so on their status messages."""
         for job in jobs:
-            status = self._statuses.pop(job.id, None) or Status(self, job.id, Ref.of(job))
+            status = self._take(job)
             await status.stop()
             try:
                 await self._final_line(status.ref, FORGOTTEN)

@@ -15,7 +15,7 @@ from telegram import ForceReply, Message, User
 from telegram.error import TelegramError
 
 from adapters.common import BROKEN
-from adapters.telegram.chat import Chat
+from adapters.telegram.chat import Messenger
 from adapters.telegram.delivery import Ref
 from adapters.telegram.drafts import Draft, Drafts
 from adapters.telegram.keyboards import Action, accept_keyboard, name_keyboard, theme_keyboard
@@ -75,10 +75,10 @@ class Figures:
     """Takes photos in, keeps drafts while the user chooses, and queues figures on the engine."""
 
     def __init__(
-        self, engine: JobEngine, settings: Settings, chat: Chat, challenges: ChallengeService
+        self, engine: JobEngine, settings: Settings, messenger: Messenger, challenges: ChallengeService
     ) -> None:
         self.engine = engine
-        self.chat = chat
+        self.messenger = messenger
         self.challenges = challenges
         self.drafts = Drafts()
         own = IntakeLimits.from_settings(settings)
@@ -99,7 +99,7 @@ class Figures:
             return draft
         self.drafts.keep(draft)
         draft.panel = (
-            await self.chat.reply(message, ASK_THEME, theme_keyboard(Action.PICK, draft.id))
+            await self.messenger.reply(message, ASK_THEME, theme_keyboard(Action.PICK, draft.id))
         ).message_id
         return draft
 
@@ -122,7 +122,7 @@ class Figures:
         """The photo, checked and cleaned (no metadata), as JPEG bytes; sizes are checked first."""
         check_file_size(upload.size or 0, self.limits)
         try:
-            file = await once_more(lambda: self.chat.bot.get_file(upload.file_id))
+            file = await once_more(lambda: self.messenger.bot.get_file(upload.file_id))
             check_file_size(file.file_size or 0, self.limits)
             data = await file.download_as_bytearray()
         except TelegramError as error:
@@ -143,9 +143,9 @@ class Figures:
         text = (
             f"Theme: {find_theme(theme).name}. What name goes on the box? Reply to my question, or tap below."
         )
-        await self.chat.edit(draft.chat_id, panel, text, name_keyboard(draft.id, first_name))
+        await self.messenger.edit(draft.chat_id, panel, text, name_keyboard(draft.id, first_name))
         question = ForceReply(selective=True, input_field_placeholder=first_name)
-        draft.asked = (await self.chat.say(draft.chat_id, ASK_NAME, draft.reply_to, question)).message_id
+        draft.asked = (await self.messenger.say(draft.chat_id, ASK_NAME, draft.reply_to, question)).message_id
 
     async def name_given(self, draft: Draft, text: str) -> None:
         """The answer to the name question (options such as ``style=window`` work too)."""
@@ -160,9 +160,9 @@ class Figures:
         refusal is written there, and the privacy notice gets an Accept button that resumes the draft."""
         chat = draft.chat_id
         if draft.panel is None:
-            draft.panel = (await self.chat.say(chat, PREPARING, draft.reply_to)).message_id
+            draft.panel = (await self.messenger.say(chat, PREPARING, draft.reply_to)).message_id
         else:
-            await self.chat.edit(chat, draft.panel, PREPARING)
+            await self.messenger.edit(chat, draft.panel, PREPARING)
         ref = Ref(chat, draft.panel, draft.reply_to).dumps()
         try:
             if draft.parent is not None:
@@ -172,11 +172,11 @@ class Figures:
                 await self.engine.submit(draft.requester, photo, draft.spec or FigureSpec(), ref=ref)
         except ConsentRequired as notice:
             self.drafts.keep(draft)
-            await self.chat.edit(chat, draft.panel, notice.message, accept_keyboard(draft.id))
+            await self.messenger.edit(chat, draft.panel, notice.message, accept_keyboard(draft.id))
             return
         except UserFacingError as error:
-            await self.chat.edit(chat, draft.panel, f"⚠️ {error.message}")
+            await self.messenger.edit(chat, draft.panel, f"⚠️ {error.message}")
         except Exception:  # the status message must not promise a figure that will never come
             log.exception("queueing a figure failed")
-            await self.chat.edit(chat, draft.panel, f"⚠️ {BROKEN}")
+            await self.messenger.edit(chat, draft.panel, f"⚠️ {BROKEN}")
         self.drafts.discard(draft)

@@ -10,7 +10,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from adapters.common import chat_settings_lines
 from adapters.telegram.challenges import is_admin
-from adapters.telegram.chat import PLATFORM, Chat, Context, guarded, is_private, requester_of
+from adapters.telegram.chat import PLATFORM, Context, Messenger, guarded, is_private, requester_of
 from bot.challenges import ChallengeService
 from bot.chat_settings import parse_daily_quota
 from bot.config import Settings, parse_duration
@@ -55,11 +55,11 @@ class GroupSettings:
     it a new id (a group becoming a supergroup); ``register`` adds both to a PTB Application."""
 
     def __init__(
-        self, engine: JobEngine, settings: Settings, chat: Chat, challenges: ChallengeService
+        self, engine: JobEngine, settings: Settings, messenger: Messenger, challenges: ChallengeService
     ) -> None:
         self.engine = engine
         self.settings = settings
-        self.chat = chat
+        self.messenger = messenger
         self.challenges = challenges
 
     def register(self, application: Application) -> None:
@@ -86,10 +86,10 @@ class GroupSettings:
         requester = requester_of(update)
         if context.args:
             change = parse_change(context.args)
-            if not await is_admin(self.chat.bot, message):
+            if not await is_admin(self.messenger.bot, message):
                 raise UserFacingError(ADMINS_ONLY)
             current = await self.engine.update_chat_settings(requester, **change)
         else:
             current = await self.engine.chat_settings(requester)
         lines = ["figurebot in this group:", *chat_settings_lines(current, self.settings), USAGE]
-        await self.chat.reply(message, "\n".join(lines))
+        await self.messenger.reply(message, "\n".join(lines))

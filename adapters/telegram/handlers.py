@@ -20,7 +20,7 @@ from adapters.common import (
     themes_text,
     unusable_upload,
 )
-from adapters.telegram.chat import Chat, Context, guarded, is_private, person_of, requester_of
+from adapters.telegram.chat import Context, Messenger, guarded, is_private, person_of, requester_of
 from adapters.telegram.figures import Figures, upload_of
 from adapters.telegram.keyboards import accept_keyboard, forget_keyboard
 from bot.engine import JobEngine
@@ -102,10 +102,10 @@ _ALBUMS_REMEMBERED = 256
 class Handlers:
     """The bot's answers to commands and messages; ``register`` adds them to a PTB Application."""
 
-    def __init__(self, engine: JobEngine, figures: Figures, chat: Chat) -> None:
+    def __init__(self, engine: JobEngine, figures: Figures, messenger: Messenger) -> None:
         self.engine = engine
         self.figures = figures
-        self.chat = chat
+        self.messenger = messenger
         self._albums: OrderedDict[str, str | None] = OrderedDict()  # album → the draft of its first photo
 
     def register(self, application: Application) -> None:
@@ -131,7 +131,7 @@ class Handlers:
         mention of it (``@bot`` or ``/command@bot``)."""
         if is_private(message):
             return True
-        bot = self.chat.bot
+        bot = self.messenger.bot
         replied = message.reply_to_message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
             return True
@@ -142,7 +142,7 @@ class Handlers:
 
     def _caption(self, text: str | None) -> str:
         """``text`` without mentions of the bot, which may stand anywhere in a group's caption."""
-        return re.sub(rf"@{re.escape(self.chat.bot.username)}\b", " ", text or "", flags=re.IGNORECASE)
+        return re.sub(rf"@{re.escape(self.messenger.bot.username)}\b", " ", text or "", flags=re.IGNORECASE)
 
     # Commands
 
@@ -152,11 +152,11 @@ class Handlers:
 
     @guarded
     async def help(self, update: Update, context: Context) -> None:
-        await self.chat.reply(update.message, HELP)
+        await self.messenger.reply(update.message, HELP)
 
     @guarded
     async def themes(self, update: Update, context: Context) -> None:
-        await self.chat.reply(update.message, themes_text())
+        await self.messenger.reply(update.message, themes_text())
 
     @guarded
     async def privacy(self, update: Update, context: Context) -> None:
@@ -165,15 +165,15 @@ class Handlers:
     async def _notice(self, update: Update, before: str) -> None:
         notice, needs_accept = await privacy_text(self.engine, requester_of(update))
         markup = accept_keyboard(None) if needs_accept else None
-        await self.chat.reply(update.message, before + notice, markup)
+        await self.messenger.reply(update.message, before + notice, markup)
 
     @guarded
     async def quota(self, update: Update, context: Context) -> None:
-        await self.chat.reply(update.message, quota_text(await self.engine.quota(requester_of(update))))
+        await self.messenger.reply(update.message, quota_text(await self.engine.quota(requester_of(update))))
 
     @guarded
     async def forget(self, update: Update, context: Context) -> None:
-        await self.chat.reply(update.message, FORGET_ASK, forget_keyboard(person_of(update).user_id))
+        await self.messenger.reply(update.message, FORGET_ASK, forget_keyboard(person_of(update).user_id))
 
     @guarded
     async def cancel(self, update: Update, context: Context) -> None:
@@ -182,9 +182,9 @@ class Handlers:
         dropped = self.figures.drafts.drop(requester)
         job = await self.engine.cancel_latest(requester, here_only=True)
         if job is not None:
-            await self.chat.reply(update.message, f"Cancelled: {describe(job.spec)}.")
+            await self.messenger.reply(update.message, f"Cancelled: {describe(job.spec)}.")
         else:
-            await self.chat.reply(update.message, DROPPED if dropped else NOTHING_TO_CANCEL)
+            await self.messenger.reply(update.message, DROPPED if dropped else NOTHING_TO_CANCEL)
 
     @guarded
     async def figure(self, update: Update, context: Context) -> None:
@@ -202,7 +202,7 @@ class Handlers:
     @guarded
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         if self.for_me(update.message):
-            await self.chat.reply(update.message, UNKNOWN_COMMAND)
+            await self.messenger.reply(update.message, UNKNOWN_COMMAND)
 
     # Messages
 
@@ -224,7 +224,7 @@ class Handlers:
         if upload is None:
             return
         if album:
-            await self.chat.reply(message, ALBUM)
+            await self.messenger.reply(message, ALBUM)
         draft = await self.figures.from_photo(requester, message, upload, self._caption(message.caption))
         if album:
             self._albums[album] = draft.id
@@ -240,7 +240,7 @@ class Handlers:
         message = update.message
         if self.for_me(message):
             kind = next((label for field, label in UNUSABLE.items() if getattr(message, field)), "file")
-            await self.chat.reply(message, unusable_upload(kind))
+            await self.messenger.reply(message, unusable_upload(kind))
 
     @guarded
     async def on_text(self, update: Update, context: Context) -> None:
@@ -254,6 +254,6 @@ class Handlers:
         if draft is not None and draft.needs_name and answers:
             await self.figures.name_given(draft, message.text or "")
         elif draft is not None and draft.spec is None and is_private(message):
-            await self.chat.reply(message, PICK_FIRST)
+            await self.messenger.reply(message, PICK_FIRST)
         elif self.for_me(message):
-            await self.chat.reply(message, NO_PHOTO)
+            await self.messenger.reply(message, NO_PHOTO)

@@ -2,7 +2,7 @@
 
 Not a python-telegram-bot ``BaseRateLimiter``: a limiter gets a request already built, then waits and
 retries it inside the call. Here the callers act once their turn has come: a status line is picked then
-(the newest, see ``delivery.Status``), a figure is checked against /forget after a 429's wait, and a
+(the newest, see ``delivery.StatusMessage``), a figure is checked against /forget after a 429's wait, and a
 status edit is cancelled before the final answer only while it waits, never once it is under way.
 """
 
