@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from adapters.common import COMMAND_BROKEN, forget_summary, privacy_text, themes_text
+from adapters.wording import COMMAND_BROKEN, forget_summary, privacy_text, themes_text
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, accept_photo

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from adapters.common import results_text
+from adapters.challenge_wording import results_text
 from adapters.discord.announcements import Post
 from bot.boxart.shelf import SIZE
 from bot.challenges import Entry, Placing

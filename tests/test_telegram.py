@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from PIL import ExifTags, Image
 
-from adapters.common import BROKEN, SEND_A_PHOTO
 from adapters.telegram import FloodLimits, TelegramAdapter
 from adapters.telegram.application import MAX_WAITING_PER_CHAT
 from adapters.telegram.buttons import DELETED_NOT_REMOVED
 from adapters.telegram.chat import POST_AS_YOURSELF
 from adapters.telegram.delivery import FORGOTTEN
+from adapters.wording import BROKEN, SEND_A_PHOTO
 from bot.challenges import ChallengeService
 from bot.engine import NOT_YOURS, JobEngine
 from bot.generators.base import Progress, Refused

@@ -18,7 +18,7 @@ from typing import Any
 import discord
 from discord.ui import Button, DynamicItem
 
-from adapters.common import each, results_text
+from adapters.challenge_wording import each, results_text
 from adapters.discord.challenges import when
 from adapters.discord.delivery import Connection, NotConnected
 from adapters.discord.replies import Interaction, fit, plain

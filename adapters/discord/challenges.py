@@ -7,7 +7,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from adapters.common import each, entered_text
+from adapters.challenge_wording import each, entered_text
 from adapters.discord.commands import theme_choices
 from adapters.discord.replies import (
     Interaction,

@@ -13,14 +13,6 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from adapters.common import (
-    chat_settings_lines,
-    describe,
-    privacy_text,
-    quota_text,
-    themes_text,
-    unusable_upload,
-)
 from adapters.discord.downloads import Downloads
 from adapters.discord.replies import (
     Interaction,
@@ -33,6 +25,14 @@ from adapters.discord.replies import (
     think,
 )
 from adapters.discord.views import consent_view, forget_view
+from adapters.wording import (
+    chat_settings_lines,
+    describe,
+    privacy_text,
+    quota_text,
+    themes_text,
+    unusable_upload,
+)
 from bot.challenges import ChallengeService, Phase
 from bot.chat_settings import parse_daily_quota
 from bot.chats import ChatSettings

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 import discord
 from PIL import Image
 
-from adapters.common import describe, status_text
 from adapters.discord.replies import Reply, plain
 from adapters.discord.views import result_view
+from adapters.wording import describe, job_status_line
 from bot.challenges import ChallengeService, Phase
 from bot.errors import PlatformNotReady
 from bot.jobs import EventKind, Job, JobEvent
@@ -94,7 +94,7 @@ def preview_file(image: Image.Image) -> discord.File:
 
 def status_line(event: JobEvent, reply: Reply) -> str:
     """The job's status for its status message, with the reply's note under it."""
-    status = plain(status_text(event))
+    status = plain(job_status_line(event))
     return f"{status}\n{reply.note}" if reply.note else status
 
 
@@ -211,7 +211,7 @@ class Delivery:
         text = f"<@{owner.id}> " + (
             f"your figure of {plain(describe(event.job.spec))} is ready."
             if result
-            else plain(status_text(event))
+            else plain(job_status_line(event))
         )
         options: dict[str, Any] = {
             "content": text,

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import discord
 from discord.ui import Button, DynamicItem, Select
 
-from adapters.common import BROKEN, RecentPresses, entered_text, forget_summary
+from adapters.challenge_wording import entered_text
 from adapters.discord.replies import (
     Interaction,
     defer,
@@ -25,6 +25,8 @@ from adapters.discord.replies import (
     say,
     think,
 )
+from adapters.presses import RecentPresses
+from adapters.wording import BROKEN, forget_summary
 from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 from bot.errors import UserFacingError

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from adapters.common import SHOWN_PLACES, each, results_text
+from adapters.challenge_wording import SHOWN_PLACES, each, results_text
 from adapters.telegram.challenges import member_names
 from adapters.telegram.chat import PLATFORM
 from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource

@@ -10,13 +10,15 @@ from dataclasses import replace
 from telegram import CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from adapters.common import RecentPresses, entered_text, forget_summary
+from adapters.challenge_wording import entered_text
+from adapters.presses import RecentPresses
 from adapters.telegram.chat import PLATFORM, Context, Messenger, guarded, requester_of
 from adapters.telegram.delivery import Delivery
 from adapters.telegram.drafts import EXPIRED, Draft
 from adapters.telegram.figures import Figures, name_of
 from adapters.telegram.keyboards import SURPRISE, Action, Press, decode, theme_keyboard
 from adapters.telegram.pacing import once_more
+from adapters.wording import forget_summary
 from bot.engine import NOT_YOURS, JobEngine
 from bot.errors import UserFacingError
 from bot.jobs import Job, Requester

@@ -12,7 +12,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler, filters
 
-from adapters.common import each, entered_text
+from adapters.challenge_wording import each, entered_text
 from adapters.telegram.chat import Context, Messenger, guarded, is_private, person_of, requester_of
 from adapters.telegram.pacing import once_more
 from bot.challenges import POINTS, Challenge, ChallengeService, Phase

@@ -13,8 +13,8 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from adapters.common import BROKEN
 from adapters.telegram.pacing import Pacer, once_more
+from adapters.wording import BROKEN
 from bot.errors import UserFacingError
 from bot.jobs import Requester
 from bot.logs import log_event

@@ -21,10 +21,10 @@ from PIL import Image
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from adapters.common import figure_caption, status_text
 from adapters.telegram.chat import replying_to
 from adapters.telegram.keyboards import figure_keyboard
 from adapters.telegram.pacing import Pacer
+from adapters.wording import figure_caption, job_status_line
 from bot.challenges import ChallengeService, Phase
 from bot.engine import JobEngine
 from bot.jobs import EventKind, Job, JobEvent
@@ -207,14 +207,14 @@ class Delivery:
     async def on_event(self, event: JobEvent) -> None:
         """The engine's event handler for the ``telegram`` platform."""
         if event.kind in PROGRESS:
-            self._status(event.job).show(status_text(event), event.preview)
+            self._status(event.job).show(job_status_line(event), event.preview)
             return
         status = self._take(event.job)
         await status.stop()
         if event.kind is EventKind.DONE and event.figure is not None:
             await self._deliver_figure(event, status.ref)
         else:
-            await self._final_line(status.ref, status_text(event))
+            await self._final_line(status.ref, job_status_line(event))
 
     async def forgotten(self, jobs: list[Job]) -> None:
         """These jobs were in the works when their owner used /forget: say so on their status messages."""

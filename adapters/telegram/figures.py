@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from telegram import ForceReply, Message, User
 from telegram.error import TelegramError
 
-from adapters.common import BROKEN
 from adapters.telegram.chat import Messenger
 from adapters.telegram.delivery import Ref
 from adapters.telegram.drafts import Draft, Drafts
 from adapters.telegram.keyboards import Action, accept_keyboard, name_keyboard, theme_keyboard
 from adapters.telegram.pacing import once_more
+from adapters.wording import BROKEN
 from bot.challenges import ChallengeService, Phase
 from bot.config import MB, Settings
 from bot.engine import JobEngine

@@ -8,9 +8,9 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from adapters.common import chat_settings_lines
 from adapters.telegram.challenges import is_admin
 from adapters.telegram.chat import PLATFORM, Context, Messenger, guarded, is_private, requester_of
+from adapters.wording import chat_settings_lines
 from bot.challenges import ChallengeService
 from bot.chat_settings import parse_daily_quota
 from bot.config import Settings, parse_duration

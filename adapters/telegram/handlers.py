@@ -12,17 +12,10 @@ from collections import OrderedDict
 from telegram import BotCommand, Message, MessageEntity, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from adapters.common import (
-    CAPTION_HELP,
-    describe,
-    privacy_text,
-    quota_text,
-    themes_text,
-    unusable_upload,
-)
 from adapters.telegram.chat import Context, Messenger, guarded, is_private, person_of, requester_of
 from adapters.telegram.figures import Figures, upload_of
 from adapters.telegram.keyboards import accept_keyboard, forget_keyboard
+from adapters.wording import CAPTION_HELP, describe, privacy_text, quota_text, themes_text, unusable_upload
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 

@@ -1,12 +1,8 @@
-"""Wording every chat adapter shares: job status lines, captions, themes, quota, privacy, forget-me,
-counts for challenges."""
+"""Wording every chat shares about figures and the people who ask for them: job status lines, captions,
+themes, quota, privacy, forget-me, chat settings, and what is said when something went wrong."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-
-from bot.challenges import Challenge, Placing
 from bot.chats import ChatSettings
 from bot.config import Settings
 from bot.durations import duration_words
@@ -25,8 +21,6 @@ CAPTION_HELP = (
 )
 # What a figure can be made from, for people who sent something else.
 SEND_A_PHOTO = "Send a photo of a person, compressed or as a file (JPEG, PNG, WebP, HEIC…)."
-# Plurals that are not the word and an "s", for ``each``.
-PLURALS = {"entry": "entries"}
 # How the store's forget counts read, for one and for many.
 _FORGOTTEN_KINDS = {
     "photos": ("photo", "photos"),
@@ -44,7 +38,7 @@ def describe(spec: FigureSpec) -> str:
     return f"{spec.name} ({find_theme(spec.theme).name})"
 
 
-def status_text(event: JobEvent) -> str:
+def job_status_line(event: JobEvent) -> str:
     """One line on where a job stands, for the message that follows it."""
     who = describe(event.job.spec)
     match event.kind:
@@ -118,15 +112,6 @@ def unusable_upload(kind: str) -> str:
     return f"I can't make a figure from a {kind}. {SEND_A_PHOTO}"
 
 
-def each(count: int, what: str) -> str:
-    """``1 vote``, ``2 votes``, ``3 entries``."""
-    return f"{count} {what if count == 1 else PLURALS.get(what, what + 's')}"
-
-
-def entered_text(challenge: Challenge, number: int) -> str:
-    return f"Entered: your figure is entry {number} in the {challenge.theme_name} challenge."
-
-
 def chat_settings_lines(chat: ChatSettings, settings: Settings) -> list[str]:
     """What a chat's admins set that every platform has, one fact a line."""
     quota = "the bot's default" if chat.daily_quota_per_user is None else str(chat.daily_quota_per_user)
@@ -137,56 +122,3 @@ def chat_settings_lines(chat: ChatSettings, settings: Settings) -> list[str]:
         f"• figures per member per day: {quota}",
         f"• photos kept after their last figure: {duration_words(kept) if kept else 'no time'}",
     ]
-
-
-class RecentPresses:
-    """The buttons pressed in the last ``window`` seconds, to tell a double tap from a second request:
-    the same person pressing the same button under the same message again within moments."""
-
-    def __init__(self, window: float = 3.0) -> None:
-        self.window = window
-        self._seen: dict[tuple[object, ...], float] = {}  # press → when
-
-    def repeated(self, *press: object) -> bool:
-        """Whether ``press`` (message, action, target, person…) was seen within the window; if not, it
-        is remembered from now."""
-        now = time.monotonic()
-        self._seen = {key: at for key, at in self._seen.items() if now - at < self.window}
-        if press in self._seen:
-            return True
-        self._seen[press] = now
-        return False
-
-
-SHOWN_PLACES = 20  # result lines: the message stays short enough for every chat
-SHOWN_WINNERS = 10  # winners named in the congratulations
-MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
-
-
-def results_text(theme: str, results: Sequence[Placing], name: Callable[[str], str]) -> str:
-    """A closed challenge's places with their votes (ties share a place) and its winners congratulated.
-
-    ``theme`` is the theme as the chat should show it; ``name`` turns a user id into how the chat names
-    (or mentions) them. Results name makers only now that voting is over."""
-    if not results:
-        return f"🏁 The {theme} challenge closed without entries, so there is no winner this time."
-    if not any(placing.votes for placing in results):
-        return (
-            f"🏁 The {theme} challenge closed with {each(len(results), 'entry')} but no votes, so there "
-            "is no winner this time."
-        )
-    places = [placing.place for placing in results]
-    lines = [f"🏁 The {theme} challenge is over! The results:"]
-    for placing in results[:SHOWN_PLACES]:
-        rank = MEDALS.get(placing.place, f"{placing.place}.")
-        tie = " (tie)" if places.count(placing.place) > 1 else ""
-        maker = name(placing.entry.user_id)
-        lines.append(f"{rank} Entry {placing.entry.number} by {maker}: {each(placing.votes, 'vote')}{tie}")
-    if len(results) > SHOWN_PLACES:
-        lines.append(f"…and {each(len(results) - SHOWN_PLACES, 'entry')} more.")
-    winners = [placing.entry.user_id for placing in results if placing.place == 1]
-    named = [name(user_id) for user_id in winners[:SHOWN_WINNERS]]
-    if len(winners) > SHOWN_WINNERS:
-        named.append(f"…and {len(winners) - SHOWN_WINNERS} more")
-    lines.append(f"🏆 Congratulations, {', '.join(named)}!")
-    return "\n".join(lines)
