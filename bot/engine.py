@@ -15,8 +15,10 @@ from bot.admission import Admission, LimitReached, Quota
 from bot.chat_settings import ChatSettingsCache
 from bot.chats import ChatSettings
 from bot.config import Settings
+from bot.drafts import Drafts
 from bot.errors import UserFacingError
 from bot.generators.base import Generator
+from bot.inbox import Inbox
 from bot.intake import Photo
 from bot.jobs import ACTIVE, EventKind, Job, JobEvent, Requester, Status
 from bot.logs import log_event
@@ -75,6 +77,7 @@ class NotYourFigure(UserFacingError):
 class Submitted:
     job_id: str
     position: int
+    new: bool = True  # False: the message had asked for this job before (it was handled again)
 
 
 class JobEngine:
@@ -98,6 +101,8 @@ class JobEngine:
         self.admission = Admission(store, self.generators, settings, self.chats, clock)
         self.retention = Retention(store, settings, self.chats, clock)
         self.outbox = Outbox(store, self.retention.after_delivery, clock)
+        self.inbox = Inbox(store, clock)
+        self.drafts = Drafts(store, clock)
         self.workers = Workers(
             store, self.queue, self.generators, settings, self.admission, self.outbox, self.retention, clock
         )
@@ -175,8 +180,10 @@ class JobEngine:
         return await self.outbox.redeliver()
 
     async def purge(self) -> dict[str, int]:
-        """Delete photos and figures past their retention, old finished jobs, and old usage counts."""
-        return await self.retention.purge()
+        """Delete photos, figures and drafts past their retention, old finished jobs, old usage counts,
+        and the inbox's keys once no platform redelivers them."""
+        counts = await self.retention.purge()
+        return {**counts, "inbox": await self.inbox.purge()}
 
     # Requests
 
@@ -187,16 +194,21 @@ class JobEngine:
         spec: FigureSpec,
         generator: str | None = None,
         ref: str | None = None,
+        origin: str | None = None,
     ) -> Submitted:
         """Queue a figure of ``photo``; its id and queue position. Raises a user-facing error when refused.
 
-        ``ref`` is the platform's note about the job (where its status message is), given back in events."""
+        ``ref`` is the platform's note about the job (where its status message is), given back in events.
+        ``origin`` names the message that asked (``platform:id``): a message handled again after a crash
+        gets the job it made the first time, not a second one."""
+        if origin is not None and (made := await self._store.jobs.by_origin(origin)) is not None:
+            return Submitted(made.id, await self.position(made.id) or 0, new=False)
         name, chosen = await self.admission.consented_generator(requester, generator)
         data = await asyncio.to_thread(photo.encode, "JPEG")
         async with self.admission.admitting():  # checking the limits and counting the job are one step
             await self.admission.check_limits(requester, name, chosen)
             photo_id = await self._store.photos.add(requester.platform, requester.user_id, data, self.clock())
-            job_id = await self._add_job(requester, spec, name, photo_id, ref=ref)
+            job_id = await self._add_job(requester, spec, name, photo_id, ref=ref, origin=origin)
         return await self._announce(job_id)
 
     async def reroll(
@@ -227,12 +239,13 @@ class JobEngine:
         photo_id: str,
         parent_id: str | None = None,
         ref: str | None = None,
+        origin: str | None = None,
     ) -> str:
         """Count the job against today's quotas and store it: counted first, so a job that can be seen
         (in ``/quota``'s figures in the works) is always in the day's count too."""
         now = self.clock()
         await self.admission.count(requester, generator, now)
-        return await self._store.jobs.add(requester, spec, generator, photo_id, now, parent_id, ref)
+        return await self._store.jobs.add(requester, spec, generator, photo_id, now, parent_id, ref, origin)
 
     async def _announce(self, job_id: str) -> Submitted:
         """Tell the platform a job is queued, wake a worker, and report the job's place."""

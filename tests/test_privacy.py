@@ -181,6 +181,9 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
         await r.engine.accept_privacy(r.requester("leaving"))
         for _ in range(3):
             await r.said_until(lambda line: "done →" in line)
+        for user in ("leaving", "staying"):
+            await r.engine.drafts.keep(r.engine.drafts.create(r.requester(user), None, photo=b"jpeg"))
+            await r.engine.inbox.receive("console", f"update-of-{user}", user, b"{}")
         counts = await r.engine.forget(r.requester("leaving"))
         assert counts == {
             "photos": 2,
@@ -190,7 +193,12 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
             "challenge_entries": 0,
             "challenge_votes": 0,
             "challenge_results": 0,
+            "inbox": 1,
+            "drafts": 1,
         }
+        assert await r.engine.drafts.of(r.requester("leaving")) is None
+        assert await r.engine.drafts.of(r.requester("staying")) is not None
+        assert [item.key for item in await r.engine.inbox.waiting("console")] == ["update-of-staying"]
         assert await r.store.jobs.latest("console", "leaving") is None
         assert await r.store.privacy.consent_version("console", "leaving") is None
         kept = await r.store.jobs.latest("console", "staying")

@@ -58,6 +58,7 @@ class JobStore:
         now: float,
         parent_id: str | None = None,
         ref: str | None = None,
+        origin: str | None = None,
     ) -> str:
         job_id = new_id()
         await self._db.execute(
@@ -75,12 +76,18 @@ class JobStore:
                 attempts=0,
                 created_at=now,
                 ref=ref,
+                origin=origin,
             )
         )
         return job_id
 
     async def get(self, job_id: str) -> Job | None:
         found = await self._jobs(select(jobs).where(jobs.c.id == job_id))
+        return found[0] if found else None
+
+    async def by_origin(self, origin: str) -> Job | None:
+        """The job the message ``origin`` asked for, if it was made."""
+        found = await self._jobs(select(jobs).where(jobs.c.origin == origin))
         return found[0] if found else None
 
     async def set_ref(self, job_id: str, ref: str | None) -> None:

@@ -12,6 +12,7 @@ from bot.store.tables import (
     challenge_votes,
     challenges,
     consents,
+    drafts,
     figures,
     jobs,
     photos,
@@ -56,8 +57,8 @@ class PrivacyStore:
     async def purge(
         self, now: float, job_retention: float, oldest_day: str, oldest_spend_day: str
     ) -> dict[str, int]:
-        """Delete expired photos and figures, finished jobs older than ``job_retention``, usage counts
-        before ``oldest_day`` and spend before ``oldest_spend_day``."""
+        """Delete expired photos, figures and drafts, finished jobs older than ``job_retention``, usage
+        counts before ``oldest_day`` and spend before ``oldest_spend_day``."""
         async with self._db.transaction() as connection:
             gone_photos = await connection.execute(
                 delete(photos).where(photos.c.expires_at.is_not(None), photos.c.expires_at <= now)
@@ -72,12 +73,14 @@ class PrivacyStore:
                     jobs.c.finished_at <= now - job_retention,
                 )
             )
+            gone_drafts = await connection.execute(delete(drafts).where(drafts.c.expires_at <= now))
             await connection.execute(delete(usage).where(usage.c.day < oldest_day))
             await connection.execute(delete(spend).where(spend.c.day < oldest_spend_day))
         counts = {
             "photos": gone_photos.rowcount,
             "figures": gone_figures.rowcount,
             "jobs": gone_jobs.rowcount,
+            "drafts": gone_drafts.rowcount,
         }
         if any(counts.values()):
             await self._db.checkpoint()

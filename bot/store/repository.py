@@ -6,6 +6,8 @@ from bot.privacy import Vault
 from bot.store.challenges import ChallengeStore
 from bot.store.chats import ChatStore
 from bot.store.database import Database
+from bot.store.drafts import DraftStore
+from bot.store.inbox import InboxStore
 from bot.store.jobs import JobStore
 from bot.store.photos import PhotoStore
 from bot.store.privacy import PrivacyStore
@@ -14,7 +16,8 @@ from bot.store.usage import UsageStore
 
 class Store:
     """Durable state behind the core: photos, jobs and figures, usage and spend, chat settings, consent
-    and retention, and challenges. Only the core holds one; adapters ask the engine."""
+    and retention, challenges, and what users sent (the inbox and drafts). Only the core holds one;
+    adapters ask the engine."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -24,6 +27,8 @@ class Store:
         self.chats = ChatStore(db)
         self.privacy = PrivacyStore(db)
         self.challenges = ChallengeStore(db)
+        self.inbox = InboxStore(db)
+        self.drafts = DraftStore(db)
 
     @classmethod
     async def open(cls, url: str, vault: Vault) -> Store:

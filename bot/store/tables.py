@@ -70,6 +70,7 @@ jobs = Table(
     Column("cost_usd", Float),  # estimated spend of the generator calls
     Column("painted_by", String(32)),  # the generator that stood in, when it was not ``generator``
     Column("notes", Text),  # what the generator said about the figure for the user, a JSON list
+    Column("origin", String(96), unique=True),  # the message that asked for it: one job per message
     Index("ix_jobs_queue", "status", "generator", "platform", "user_id", "created_at"),
     Index("ix_jobs_served", "platform", "user_id", "started_at", "status"),
     Index("ix_jobs_owner", "platform", "user_id", "created_at"),
@@ -212,6 +213,38 @@ challenge_results = Table(
     Index("ix_results_chat", "platform", "chat_id"),
 )
 
+# What users sent, kept from its arrival until its effect is stored, so a crash loses none of it: the
+# platform's update or interaction (sealed), keyed by the platform's own id. Once handled only the key is
+# kept, for a day and a bit, so the same update delivered again is recognised and not handled twice.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("platform", String(PLATFORM), nullable=False),
+    Column("key", String(64), nullable=False),  # Telegram's update_id, Discord's interaction id
+    Column("user_id", String(USER), nullable=False),
+    Column("payload", LargeBinary),  # encrypted; null once handled
+    Column("received_at", Float, nullable=False),
+    Column("handled_at", Float),
+    Column("attempts", Integer, nullable=False, default=0),  # times its handling was started
+    PrimaryKeyConstraint("platform", "key"),
+    Index("ix_inbox_waiting", "platform", "handled_at", "received_at"),
+    Index("ix_inbox_owner", "platform", "user_id"),
+)
+
+# A figure being set up in a chat (a photo waiting for its theme or name), sealed; short-lived.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    *_requester(),
+    Column("chat_id", String(USER), nullable=False),
+    Column("data", LargeBinary, nullable=False),  # encrypted JSON of the draft, photo included
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_drafts_owner", "platform", "user_id", "chat_id"),
+    Index("ix_drafts_expires", "expires_at"),
+)
+
 PERSONAL_TABLES = (
     photos,
     figures,
@@ -220,4 +253,6 @@ PERSONAL_TABLES = (
     challenge_entries,
     challenge_votes,
     challenge_results,
+    inbox,
+    drafts,
 )
