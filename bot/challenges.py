@@ -26,12 +26,11 @@ from bot.challenge_types import (
 from bot.config import parse_duration
 from bot.engine import JobEngine
 from bot.errors import PlatformNotReady, UserFacingError
-from bot.jobs import Job, Requester, Status
+from bot.jobs import ACTIVE, Job, Requester, Status
 from bot.logs import log_event
 from bot.output import encode_figure
 from bot.spec import make_spec
 from bot.store.challenges import ChallengeStore
-from bot.themes import find_theme
 
 log = logging.getLogger("figurebot.challenges")
 
@@ -199,9 +198,21 @@ class ChallengeService:
         return await self._announce(await self._reload(challenge.id))
 
     async def enter(self, requester: Requester, job_id: str | None = None) -> tuple[Challenge, int]:
-        """Enter a figure (the given one, or the requester's latest in the theme); the entry's number."""
+        """Enter a figure (the given one, or the requester's latest that may be entered); the entry's number.
+        Any finished figure the member made in the chat during the entry period may be: the theme is a
+        prompt, and the voters judge the fit."""
         async with self._ballot:  # counted and written as one step, however fast the presses come
             return await self._enter(requester, job_id)
+
+    async def can_enter(self, job: Job) -> bool:
+        """Whether ``job`` may be entered in its chat's challenge now: the challenge takes entries and the
+        figure is one it takes (see ``enter``) not entered yet. What decides an Enter challenge button under
+        a delivered figure; the entry limit is left to ``enter``, whose answer says how to make room."""
+        challenge = await self.current(job.requester)
+        if challenge is None or challenge.phase is not Phase.SUBMISSIONS:
+            return False
+        entered = {entry.job_id for entry in await self.records.entries(challenge.id)}
+        return _refusal(challenge, job, entered) is None
 
     async def _enter(self, requester: Requester, job_id: str | None) -> tuple[Challenge, int]:
         challenge = await self._current_or_explain(requester)
@@ -209,8 +220,6 @@ class ChallengeService:
             raise UserFacingError("Voting has started, so entries are closed.")
         entries = await self.records.entries(challenge.id)
         job = await self._entry_job(requester, challenge, job_id, {entry.job_id for entry in entries})
-        if any(entry.job_id == job.id for entry in entries):
-            raise UserFacingError("That figure is already entered.")
         mine = sum(_owned(entry, requester) for entry in entries)
         if mine >= challenge.entries_per_user:
             raise UserFacingError(
@@ -229,38 +238,24 @@ class ChallengeService:
     async def _entry_job(
         self, requester: Requester, challenge: Challenge, job_id: str | None, entered: set[str]
     ) -> Job:
-        """The figure to enter: done, made in this chat, in the challenge's theme (when none is named, the
-        latest such figure not entered yet)."""
-        wanted = find_theme(challenge.theme).key
+        """The figure to enter: the named one if the challenge takes it, else the latest it takes that is
+        not entered yet."""
         if job_id is not None:
             job = await self.engine.own_job(job_id, requester)
-            if job.requester.chat_id != challenge.chat_id:
-                raise UserFacingError("Enter a figure you made in this chat.")
-            if find_theme(job.spec.theme).key != wanted:
-                raise UserFacingError(
-                    f"That figure's theme is {find_theme(job.spec.theme).name}; this challenge's is "
-                    f"{challenge.theme_name}. Make one with theme={challenge.theme}."
-                )
-            if job.status is not Status.DONE:
-                raise UserFacingError("That figure is not finished yet; enter it once it is ready.")
+            refusal = _refusal(challenge, job, entered)
+            if refusal is not None:
+                raise UserFacingError(refusal)
             return job
-        fitting = [
-            job
-            for job in await self.engine.finished_jobs(requester)
-            if job.requester.chat_id == challenge.chat_id and find_theme(job.spec.theme).key == wanted
-        ]
-        for job in fitting:
+        taken = [job for job in await self.engine.finished_jobs(requester) if _fits(challenge, job)]
+        for job in taken:  # newest first
             if job.id not in entered:
                 return job
-        if fitting:
+        since = f"made here since the {challenge.theme_name} challenge started"
+        if taken:
             raise UserFacingError(
-                f"Your figures in the theme {challenge.theme_name} are all entered already. "
-                "Make another one to enter it."
+                f"Your figures {since} are all entered already. Make another one to enter it."
             )
-        raise UserFacingError(
-            f"You have no finished figure in the theme {challenge.theme_name} from this chat yet. "
-            f"Make one with theme={challenge.theme}, then enter it."
-        )
+        raise UserFacingError(f"You have no finished figure {since}. Make one, then enter it.")
 
     async def withdraw(self, requester: Requester) -> int:
         """Take back the requester's latest entry before voting starts; its number."""
@@ -430,3 +425,33 @@ def _admins_only(is_admin: bool, what: str) -> None:
 
 def _owned(entry: Entry, requester: Requester) -> bool:
     return entry.is_of(requester.platform, requester.user_id)
+
+
+def _fits(challenge: Challenge, job: Job) -> bool:
+    """Whether the challenge takes ``job``, entered or not (see ``_refusal``)."""
+    return _refusal(challenge, job, set()) is None
+
+
+def _refusal(challenge: Challenge, job: Job, entered: set[str]) -> str | None:
+    """Why ``challenge`` does not take ``job`` as an entry (``entered``: the job ids already in it), or
+    ``None`` when it does: a finished figure made in the challenge's chat during its entry period (at or
+    after its start, before its entry deadline), not entered yet. Whether it is still stored is found
+    when its image is read for the entry."""
+    if (job.requester.platform, job.requester.chat_id) != (challenge.platform, challenge.chat_id):
+        return "That figure was made in another chat; enter one you made in this chat."
+    if job.created_at < challenge.created_at:
+        return (
+            f"That figure was made before the {challenge.theme_name} challenge started; "
+            "make a new one to enter."
+        )
+    if job.created_at >= challenge.submit_until:
+        return "That figure was made after entries closed."
+    if job.status in ACTIVE:
+        return "That figure is not finished yet; enter it once it is ready."
+    if job.status is Status.FAILED:
+        return "That figure could not be made, so there is nothing to enter."
+    if job.status is Status.CANCELLED:
+        return "That figure was cancelled, so there is nothing to enter."
+    if job.id in entered:
+        return "That figure is already entered."
+    return None

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -23,9 +24,10 @@ from bot.challenges import (
     rank,
 )
 from bot.errors import UserFacingError
-from bot.jobs import Requester, Status
+from bot.generators.base import Refused
+from bot.jobs import Job, Requester, Status
 from bot.spec import make_spec
-from tests.engine_kit import Clock, Rig, photo, rig, wait_for_status
+from tests.engine_kit import Clock, Rig, eventually, photo, rig, wait_for_status
 
 HOUR = 3600.0
 
@@ -63,9 +65,9 @@ class Contest:
 
 
 @asynccontextmanager
-async def contest(tmp_path: Path) -> AsyncIterator[Contest]:
+async def contest(tmp_path: Path, **settings: Any) -> AsyncIterator[Contest]:
     clock = Clock()
-    async with rig(tmp_path, clock=clock, max_active_jobs_per_user=0) as r:
+    async with rig(tmp_path, clock=clock, max_active_jobs_per_user=0, **settings) as r:
         game = Contest(r, clock, ChallengeService(r.engine, r.store.challenges))
         game.service.subscribe("console", game.announce)
         yield game
@@ -170,19 +172,17 @@ async def test_entry_rules(tmp_path: Path) -> None:
         with pytest.raises(UserFacingError, match="no challenge running in this chat"):
             await game.service.enter(ann)
         await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True)
-        with pytest.raises(UserFacingError, match="no finished figure in the theme Space Week"):
-            await game.service.enter(ann)
-        wrong_theme = await game.figure("ann", "pirate")
         with pytest.raises(
-            UserFacingError, match="That figure's theme is Pirate; this challenge's is Space Week"
+            UserFacingError,
+            match=r"You have no finished figure made here since the Space Week challenge started\. Make one",
         ):
-            await game.service.enter(ann, wrong_theme)
+            await game.service.enter(ann)
         elsewhere = await game.figure("ann", chat="elsewhere")
-        with pytest.raises(UserFacingError, match="made in this chat"):
+        with pytest.raises(UserFacingError, match="made in another chat; enter one you made in this chat"):
             await game.service.enter(ann, elsewhere)
-        with pytest.raises(UserFacingError, match="can't find that figure among yours"):
-            await game.service.enter(game.member("bob"), wrong_theme)
         first = await game.figure("ann")
+        with pytest.raises(UserFacingError, match="can't find that figure among yours"):
+            await game.service.enter(game.member("bob"), first)
         assert (await game.service.enter(ann, first))[1] == 1
         with pytest.raises(UserFacingError, match="already entered"):
             await game.service.enter(ann, first)
@@ -196,6 +196,96 @@ async def test_entry_rules(tmp_path: Path) -> None:
             await game.service.enter(ann)
         with pytest.raises(UserFacingError, match="can no longer be withdrawn"):
             await game.service.withdraw(ann)
+
+
+async def test_any_figure_made_in_the_chat_during_the_entry_period_can_be_entered(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True, entries_per_user=3)
+        ann = game.member("ann")
+        at_the_start = await game.figure("ann", "astronaut")  # as ``Nova | astronaut`` asks
+        game.clock.advance(HOUR - 1)  # the last second of the entry period
+        free_words = await game.figure("ann", "tea party")
+        in_theme = await game.figure("ann")
+        for job_id in (at_the_start, free_words, in_theme):
+            assert await game.service.can_enter(await game.r.engine.own_job(job_id, ann))
+            await game.service.enter(ann, job_id)
+            assert not await game.service.can_enter(await game.r.engine.own_job(job_id, ann))
+        challenge = await game.service.current(ann)
+        entries = await game.service.records.entries(challenge.id)
+        assert [entry.job_id for entry in entries] == [at_the_start, free_words, in_theme]
+
+
+async def test_a_refused_entry_says_why_and_gets_no_enter_button(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        ann = game.member("ann")
+        engine = game.r.engine
+        before = await game.figure("ann")
+        assert not await game.service.can_enter(await engine.own_job(before, ann))  # no challenge yet
+        game.clock.advance(1)
+        await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True)
+        elsewhere = await game.figure("ann", chat="elsewhere")
+        game.r.generator.script = [Refused("The painter said no.")]
+        failed = (await engine.submit(ann, photo(), make_spec(name="ann"))).job_id
+        await wait_for_status(game.r.store, failed, Status.FAILED)
+        game.r.generator.delay = 60.0  # paints until cancelled
+        painting = (await engine.submit(ann, photo(), make_spec(name="ann"))).job_id
+        await wait_for_status(game.r.store, painting, Status.RUNNING)
+        refusals = {
+            before: "That figure was made before the Space Week challenge started; make a new one to enter.",
+            elsewhere: "That figure was made in another chat; enter one you made in this chat.",
+            failed: "That figure could not be made, so there is nothing to enter.",
+            painting: "That figure is not finished yet; enter it once it is ready.",
+        }
+        for job_id, reason in refusals.items():
+            assert not await game.service.can_enter(await engine.own_job(job_id, ann))
+            with pytest.raises(UserFacingError) as refused:
+                await game.service.enter(ann, job_id)
+            assert refused.value.message == reason
+        await engine.cancel(painting, ann)
+        assert not await game.service.can_enter(await engine.own_job(painting, ann))
+        with pytest.raises(
+            UserFacingError, match=r"^That figure was cancelled, so there is nothing to enter\.$"
+        ):
+            await game.service.enter(ann, painting)
+        with pytest.raises(UserFacingError, match="no finished figure made here since the Space Week"):
+            await game.service.enter(ann)  # none of them is taken without being named either
+        game.r.generator.delay = 0.0
+        game.clock.advance(HOUR)  # the deadline passed; the check that closes entries has not run yet
+        late = await game.figure("ann")
+        assert not await game.service.can_enter(await engine.own_job(late, ann))
+        with pytest.raises(UserFacingError, match=r"^That figure was made after entries closed\.$"):
+            await game.service.enter(ann, late)
+
+
+async def test_a_figure_no_longer_stored_cannot_be_entered(tmp_path: Path) -> None:
+    async with contest(tmp_path, figure_retention=0) as game:  # figures are gone once delivered
+        await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True)
+        ann = game.member("ann")
+        job = await game.r.engine.own_job(await game.figure("ann"), ann)
+        await eventually(lambda: no_figure(game, job))
+        assert await no_figure(game, job)
+        with pytest.raises(UserFacingError, match=r"^That figure has expired; make a new one to enter\.$"):
+            await game.service.enter(ann)
+
+
+async def no_figure(game: Contest, job: Job) -> bool:
+    return await game.r.engine.figure_image(job) is None
+
+
+async def test_only_a_challenge_taking_entries_offers_to_enter(tmp_path: Path) -> None:
+    async with contest(tmp_path) as game:
+        challenge = await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True)
+        ann, bob = game.member("ann"), game.member("bob")
+        mine = await game.r.engine.own_job(await game.figure("ann"), ann)
+        await game.figure("bob")
+        await game.service.enter(bob)
+        assert await game.service.can_enter(mine)
+        await game.later(HOUR)
+        assert (await game.service.current(ann)).id == challenge.id  # voting: entries are closed
+        assert not await game.service.can_enter(mine)
+        await game.later(challenge.vote_for)
+        assert await game.service.current(ann) is None
+        assert not await game.service.can_enter(mine)
 
 
 async def test_vote_rules(tmp_path: Path) -> None:
@@ -322,13 +412,18 @@ async def test_quick_double_presses_cannot_pass_the_vote_or_entry_limits(tmp_pat
 
 async def test_entering_without_naming_a_figure_takes_the_latest_one_not_entered_yet(tmp_path: Path) -> None:
     async with contest(tmp_path) as game:
-        await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True, entries_per_user=2)
         ann = game.member("ann")
-        older = await game.figure("ann")
+        await game.figure("ann")  # before the challenge: never taken
+        game.clock.advance(1)
+        await game.service.begin(game.member("admin"), "Space Week", "1h", is_admin=True, entries_per_user=3)
+        older = await game.figure("ann", "pirate")
         game.clock.advance(1)
         newer = await game.figure("ann")
+        await game.figure("ann", chat="elsewhere")  # newest, but made in another chat
         await game.service.enter(ann)
         await game.service.enter(ann)
+        with pytest.raises(UserFacingError, match=r"are all entered already\. Make another one"):
+            await game.service.enter(ann)
         challenge = await game.service.current(ann)
         assert [entry.job_id for entry in await game.service.records.entries(challenge.id)] == [newer, older]
 
