@@ -14,6 +14,7 @@ from PIL import Image
 
 from adapters.challenge_wording import results_text
 from adapters.discord.announcements import Post
+from adapters.discord.markup import MARKDOWN
 from bot.boxart.shelf import SIZE
 from bot.challenges import Entry, Placing
 from bot.engine import NOT_YOURS
@@ -103,9 +104,9 @@ async def test_a_challenge_from_start_to_a_winner_on_the_shelf(api: FakeDiscord,
         started = await start(bot, entries_per_member=1, votes_per_voter=1)
         deadline = int(clock.now + 2 * HOUR)
         assert started["content"] == (
-            "🏆 New challenge: **Space Week**! Make a figure here with /figure (it takes the theme by "
-            "itself) and enter it with its Enter challenge button or /challenge enter until "
-            f"<t:{deadline}:f> (<t:{deadline}:R>). Then everyone votes for 1 hour. 1 entry per member, "
+            "🏆 New challenge: **Space Week**! Make a figure here with /figure (the figure takes the theme "
+            "by itself), then enter it with its Enter challenge button or /challenge enter. Entries close "
+            f"<t:{deadline}:f> (<t:{deadline}:R>); then everyone votes for 1 hour. 1 entry per member, "
             "1 vote per voter."
         )
         assert started["allowed_mentions"] == {"parse": []}
@@ -141,7 +142,11 @@ async def test_a_challenge_from_start_to_a_winner_on_the_shelf(api: FakeDiscord,
             f"<t:{closes}:f> (<t:{closes}:R>)."
         )
         (ballot,) = await posted(api, 1)
-        assert ballot["content"].startswith("🗳️ Voting is open in the **Space Week** challenge until")
+        assert ballot["content"] == (
+            "🗳️ Voting is open in the **Space Week** challenge! The entries are shown without their makers' "
+            "names. Press an entry's button to vote: 1 vote each, not for your own. You can change your mind "
+            f"until voting closes <t:{closes}:f> (<t:{closes}:R>)."
+        )
         assert [embed["title"] for embed in ballot["embeds"]] == ["Entry 1", "Entry 2", "Entry 3"]
         shown = json.dumps(ballot)
         assert not any(name in shown for user in (BOB, CAROL, DAN) for name in (user.name, str(user.id)))
@@ -529,7 +534,7 @@ def test_results_with_many_tied_winners_fit_in_one_message() -> None:
         Placing(1, Entry(f"e{number}", user, f"j{number}", number, "png", "discord"), 1)
         for number, user in enumerate(users, start=1)
     )
-    text = results_text(f"**{'x' * 40}**", results, lambda user: f"<@{user}>")
+    text = results_text(MARKDOWN, "x" * 40, results)
     assert len(text) <= 2000
     assert text.endswith(
         f"🏆 Congratulations, {', '.join(f'<@{user}>' for user in users[:10])}, …and 35 more!"

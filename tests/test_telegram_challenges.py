@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from adapters.telegram.markup import Html, escaped
 from bot.boxart.shelf import SIZE
 from bot.engine import NOT_YOURS
 from bot.jobs import Requester
@@ -30,6 +31,10 @@ CY = FakeTelegram.user(1003, "Cy")
 DAN = FakeTelegram.user(1004, "Dan", "dan_d")
 EVE = FakeTelegram.user(1005, "Eve")
 HOUR = 3600.0
+# Members as results and the leaderboard name them: linked, under the name the group knows them by.
+BOBS = '<a href="tg://user?id=1002">@bob_b</a>'
+CYS = '<a href="tg://user?id=1003">Cy</a>'
+DANS = '<a href="tg://user?id=1004">@dan_d</a>'
 STALE = "That button is not there any more; use the ones shown now."
 NOT_MINE = "That button is not one of mine."
 
@@ -81,9 +86,10 @@ async def test_a_challenge_from_start_to_the_winner_on_the_shelf(tmp_path: Path)
     async with FakeTelegram() as api, running_bot(tmp_path, api, clock=clock) as bot:
         api.make_admin(GROUP, ANN)
         assert await said(api, ANN, "/challenge start Space Week 2h 1h") == (
-            f"🏆 New challenge: Space Week! Send a photo here with a caption like “@{BOT_USERNAME} Alex” "
-            "(the figure takes the theme by itself), then enter it with its Enter challenge button or "
-            "/challenge enter. Entries close in 2 hours; then everyone votes for 1 hour. 1 entry per member."
+            f"🏆 New challenge: <b>Space Week</b>! Send a photo here with a caption like “@{BOT_USERNAME} "
+            "Alex” (the figure takes the theme by itself), then enter it with its Enter challenge button or "
+            "/challenge enter. Entries close in 2 hours; then everyone votes for 1 hour. 1 entry per member, "
+            "1 vote per voter."
         )
         # Three members make figures; a caption without a theme takes the challenge's.
         made_by = {}
@@ -101,7 +107,7 @@ async def test_a_challenge_from_start_to_the_winner_on_the_shelf(tmp_path: Path)
                 f"Entered: your figure is entry {number} in the Space Week challenge."
             )
         assert await said(api, CY, "/challenge status") == (
-            "🏆 Space Week challenge: entries close in 2 hours. 3 entries so far, 1 of them yours "
+            "🏆 <b>Space Week</b> challenge: entries close in 2 hours. 3 entries so far, 1 of them yours "
             "(up to 1 each)."
         )
 
@@ -113,16 +119,16 @@ async def test_a_challenge_from_start_to_the_winner_on_the_shelf(tmp_path: Path)
         assert all(Image.open(io.BytesIO(data)).size == (64, 96) for data in album.files.values())
         assert album.at < votes.at
         assert votes.params["text"] == (
-            "🗳️ Voting is open in the Space Week challenge! The entries above are shown without their "
-            "makers' names: tap one below to vote (1 vote each, not for your own; you can change your mind "
-            "until voting closes in 1 hour)."
+            "🗳️ Voting is open in the <b>Space Week</b> challenge! The entries are shown without their "
+            "makers' names. Press an entry's button to vote: 1 vote each, not for your own. You can change "
+            "your mind until voting closes in 1 hour."
         )
         assert [b["text"] for b in votes.buttons] == ["🗳 Entry 1", "🗳 Entry 2", "🗳 Entry 3"]
         shown = json.dumps([album.params, votes.params])
         assert not any(name in shown for name in ("Bob", "bob_b", "Cy", "Dan", "dan_d"))
         assert await said(api, EVE, "/challenge status") == (
-            "🗳️ Space Week challenge: voting closes in 1 hour. 3 entries; vote with the buttons under them "
-            "(1 vote each)."
+            "🗳️ <b>Space Week</b> challenge: voting closes in 1 hour. 3 entries; vote with the buttons "
+            "under them (1 vote each)."
         )
 
         # Votes are answered with an alert; no votes for oneself, and a second tap changes nothing.
@@ -140,24 +146,25 @@ async def test_a_challenge_from_start_to_the_winner_on_the_shelf(tmp_path: Path)
         api.send_text(ANN, "/challenge advance", chat=GROUP)
         results = await api.wait_for_text(CHAT, "challenge is over")
         assert results["text"] == (
-            "🏁 The Space Week challenge is over! The results:\n"
-            "🥇 Entry 1 by @bob_b: 3 votes\n"
-            "🥈 Entry 2 by Cy: 1 vote (tie)\n"
-            "🥈 Entry 3 by @dan_d: 1 vote (tie)\n"
-            "🏆 Congratulations, @bob_b!"
+            "🏁 The <b>Space Week</b> challenge is over! The results:\n"
+            f"🥇 Entry 1 by {BOBS}: 3 votes\n"
+            f"🥈 Entry 2 by {CYS}: 1 vote (tie)\n"
+            f"🥈 Entry 3 by {DANS}: 1 vote (tie)\n"
+            f"🏆 Congratulations, {BOBS}!"
         )
         shelf = await api.wait_for(
             lambda c: c.method == "sendPhoto" and "on the shelf" in c.params.get("caption", "")
         )
-        assert shelf.params["caption"] == "🏆 The Space Week winners on the shelf"
+        assert shelf.params["caption"] == "🏆 The <b>Space Week</b> winners on the shelf"
+        assert shelf.params["parse_mode"] == "HTML"
         assert Image.open(io.BytesIO(shelf.files["photo"])).size == SIZE
         assert (await vote(api, EVE, votes, 2))["text"] == "Voting in that challenge is closed."
         assert await said(api, EVE, "/challenge leaderboard") == (
             "🏆 Leaderboard of this group's challenges "
             "(points: 3 for place 1, 2 for place 2, 1 for place 3):\n"
-            "1. @bob_b: 3 points, 1 win\n"
-            "2. Cy: 2 points, 0 wins\n"
-            "3. @dan_d: 2 points, 0 wins"
+            f"1. {BOBS}: 3 points, 1 win\n"
+            f"2. {CYS}: 2 points, 0 wins\n"
+            f"3. {DANS}: 2 points, 0 wins"
         )
         assert await said(api, EVE, "/challenge status") == (
             "There is no challenge running in this chat. An admin can start one."
@@ -196,7 +203,7 @@ async def test_only_the_groups_admins_run_challenges_and_commands_get_one_line(t
         ignored = api.send_text(BOB, "/challenge@other_bot start Pirate 1h", chat=GROUP)
         # An anonymous administrator writes as the group itself.
         started = api.send_text(ANONYMOUS_ADMIN, "/challenge start Pirate 1h", chat=GROUP, sender_chat=GROUP)
-        assert (await replied(api, started)).params["text"].startswith("🏆 New challenge: Pirate!")
+        assert (await replied(api, started)).params["text"].startswith("🏆 New challenge: <b>Pirate</b>!")
         assert await said(api, ANN, "/challenge start Ninja 1h") == (
             "A challenge is already running here; finish or cancel it first."
         )
@@ -216,7 +223,7 @@ async def test_only_the_groups_admins_run_challenges_and_commands_get_one_line(t
             assert await said(api, BOB, f"/challenge {step}") == f"Only this chat's admins can {what}."
         api.send_text(ANONYMOUS_ADMIN, "/challenge cancel", chat=GROUP, sender_chat=GROUP)
         await api.wait_for_text(
-            CHAT, "🚫 The Pirate challenge is called off: no voting, no winner this time."
+            CHAT, "🚫 The <b>Pirate</b> challenge is called off: no voting, no winner this time."
         )
         assert await bot.challenges.current(Requester("telegram", "1", str(CHAT))) is None
         answered = {call.params.get("reply_parameters", {}).get("message_id") for call in api.sent()}
@@ -274,13 +281,14 @@ async def test_deadlines_passing_post_the_voting_and_then_the_results(tmp_path: 
         await bot.challenges.tick()
         closed = await api.wait_for_text(CHAT, "🏁")
         assert closed["text"] == (
-            "🏁 The Space Week challenge closed with 1 entry but no votes, so there is no winner this time."
+            "🏁 The <b>Space Week</b> challenge closed with 1 entry but no votes, so there is no winner this "
+            "time."
         )
         await said(api, ANN, "/challenge start Pirate 90m")
         clock.advance(90 * 60)
         await bot.challenges.tick()
         await api.wait_for_text(
-            CHAT, "🏁 The Pirate challenge closed without entries, so there is no winner this time."
+            CHAT, "🏁 The <b>Pirate</b> challenge closed without entries, so there is no winner this time."
         )
         assert not [call for call in api.sent("sendPhoto", CHAT) if "shelf" in call.params.get("caption", "")]
 
@@ -335,3 +343,26 @@ async def test_a_refused_album_leaves_the_ballot_and_a_moved_group_keeps_its_cha
             )
         )
         assert {tuple(row) for row in rows} == {("-1009999", "-1009999")}
+
+
+async def test_challenge_texts_are_html_with_the_groups_words_escaped(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
+        api.make_admin(GROUP, ANN)
+        started = api.send_text(ANN, "/challenge start Cats & <Dogs> 1h", chat=GROUP)
+        answer = (await replied(api, started)).params
+        assert answer["text"].startswith("🏆 New challenge: <b>Cats &amp; &lt;Dogs&gt;</b>!")
+        assert answer["parse_mode"] == "HTML"
+        await made(bot, BOB, "Cats & <Dogs>")
+        assert await said(api, BOB, "/challenge enter") == (
+            "Entered: your figure is entry 1 in the Cats &amp; &lt;Dogs&gt; challenge."
+        )
+
+
+def test_html_markup_escapes_and_links_members_by_id() -> None:
+    html = Html(1000.0, {"1002": "<Bob & co>"})
+    assert escaped("a < b & c > d") == "a &lt; b &amp; c &gt; d"
+    assert html.bold("Cats & <Dogs>") == "<b>Cats &amp; &lt;Dogs&gt;</b>"
+    assert html.mention("1002") == '<a href="tg://user?id=1002">&lt;Bob &amp; co&gt;</a>'
+    assert html.mention("1009") == "a former member"
+    assert html.deadline(1000.0 + 7500) == "in 2 hours 5 minutes"
+    assert html.deadline(None) == "soon"

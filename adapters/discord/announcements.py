@@ -18,10 +18,10 @@ from typing import Any
 import discord
 from discord.ui import Button, DynamicItem
 
-from adapters.challenge_wording import each, results_text
-from adapters.discord.challenges import when
+from adapters.challenge_wording import called_off_text, more_entries_text, results_text, voting_text
 from adapters.discord.delivery import Connection, NotConnected
-from adapters.discord.replies import Interaction, fit, plain
+from adapters.discord.markup import MARKDOWN
+from adapters.discord.replies import Interaction, fit
 from adapters.discord.views import buttons_of, guarded
 from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry
 from bot.jobs import ID_PATTERN
@@ -95,7 +95,6 @@ def vote_view(challenge: Challenge, entries: tuple[Entry, ...]) -> discord.ui.Vi
 async def ballots(event: ChallengeEvent) -> list[Post]:
     """The entries, without their makers' names, ten to a message with a vote button each."""
     challenge = event.challenge
-    theme = plain(challenge.theme_name)
     colour = discord.Colour.from_rgb(*find_theme(challenge.theme).palette.accent)
     posts = []
     for start in range(0, len(event.entries), ENTRIES_PER_POST):
@@ -111,20 +110,11 @@ async def ballots(event: ChallengeEvent) -> list[Post]:
                 pictures.append((name, picture))
                 embed.set_image(url=f"attachment://{name}")
             embeds.append(embed)
-        content = voting_text(challenge) if start == 0 else f"More entries of the **{theme}** challenge:"
+        content = voting_text(MARKDOWN, challenge) if start == 0 else more_entries_text(MARKDOWN, challenge)
         view = vote_view(challenge, chunk)
         marker = VoteButton(challenge.id, chunk[0].number).custom_id
         posts.append(Post(content, tuple(pictures), tuple(embeds), view, marker))
     return posts
-
-
-def voting_text(challenge: Challenge) -> str:
-    return (
-        f"🗳️ Voting is open in the **{plain(challenge.theme_name)}** challenge until "
-        f"{when(challenge.deadline)}! The entries are shown without their makers' names: press an entry's "
-        f"button to vote ({each(challenge.votes_per_voter, 'vote')} each, not for your own; you can change "
-        "your mind until voting closes)."
-    )
 
 
 def custom_ids(message: discord.Message) -> list[str]:
@@ -139,8 +129,7 @@ def custom_ids(message: discord.Message) -> list[str]:
 
 def results_post(event: ChallengeEvent) -> Post:
     """The results, with the shelf picture when someone won."""
-    theme = f"**{plain(event.challenge.theme_name)}**"
-    text = results_text(theme, event.results, lambda user_id: f"<@{user_id}>")
+    text = results_text(MARKDOWN, event.challenge.theme_name, event.results)
     won = any(placing.votes for placing in event.results)
     return Post(text, (("winners.png", event.shelf),) if won and event.shelf else ())
 
@@ -187,6 +176,5 @@ class Announcer:
             case ChallengeEventKind.CLOSED:
                 return [results_post(event)]
             case ChallengeEventKind.CANCELLED:
-                theme = plain(event.challenge.theme_name)
-                return [Post(f"🚫 The **{theme}** challenge is called off: no voting, no winner this time.")]
+                return [Post(called_off_text(MARKDOWN, event.challenge))]
         raise ValueError(f"unknown challenge event {event.kind!r}")

@@ -7,8 +7,17 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from adapters.challenge_wording import each, entered_text
+from adapters.challenge_wording import (
+    cancelled_text,
+    challenge_status_text,
+    entered_text,
+    leaderboard_text,
+    moved_on_text,
+    started_text,
+    withdrawn_text,
+)
 from adapters.discord.commands import theme_choices
+from adapters.discord.markup import MARKDOWN
 from adapters.discord.replies import (
     Interaction,
     ensure_channel_allowed,
@@ -18,18 +27,10 @@ from adapters.discord.replies import (
     say_publicly,
     think,
 )
-from bot.challenges import POINTS, Challenge, ChallengeService, Phase, Standing
-from bot.durations import duration_words
+from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 
-NO_POINTS = "No one has points here yet: places in finished challenges earn them."
-
-
-def when(moment: float | None) -> str:
-    """A deadline as Discord shows it to each reader: their local date and time, and how far off it is."""
-    if moment is None:
-        return "soon"
-    return f"<t:{int(moment)}:f> (<t:{int(moment)}:R>)"
+HOW_TO_MAKE = "Make a figure here with /figure"
 
 
 def holds_role(user: discord.User | discord.Member, role_id: int) -> bool:
@@ -37,48 +38,6 @@ def holds_role(user: discord.User | discord.Member, role_id: int) -> bool:
     would list only the roles of a server in discord.py's cache (none before GUILD_CREATE), and the ids
     have no public accessor, so this reads discord.py's ``Member._roles``."""
     return isinstance(user, discord.Member) and user._roles.has(role_id)
-
-
-def started_text(started: Challenge) -> str:
-    theme = plain(started.theme_name)
-    return (
-        f"🏆 New challenge: **{theme}**! Make a figure here with /figure (it takes the theme by itself) and "
-        f"enter it with its Enter challenge button or /challenge enter until {when(started.deadline)}. "
-        f"Then everyone votes for {duration_words(started.vote_for)}. "
-        f"{each(started.entries_per_user, 'entry')} per member, {each(started.votes_per_voter, 'vote')} "
-        "per voter."
-    )
-
-
-def moved_on_text(moved: Challenge, admin: str) -> str:
-    theme = plain(moved.theme_name)
-    if moved.phase is Phase.VOTING:
-        return f"⏩ {admin} opened the voting in the **{theme}** challenge; it closes {when(moved.deadline)}."
-    return f"⏩ {admin} closed the **{theme}** challenge."
-
-
-def status_text(current: Challenge, entries: int, mine: int) -> str:
-    theme = plain(current.theme_name)
-    if current.phase is Phase.SUBMISSIONS:
-        return (
-            f"🏆 **{theme}** challenge: entries close {when(current.deadline)}. {each(entries, 'entry')} "
-            f"so far, {mine} of them yours (up to {current.entries_per_user} each)."
-        )
-    return (
-        f"🗳️ **{theme}** challenge: voting closes {when(current.deadline)}. {each(entries, 'entry')}; "
-        f"vote with the buttons under them ({each(current.votes_per_voter, 'vote')} each)."
-    )
-
-
-def leaderboard_text(standings: list[Standing]) -> str:
-    if not standings:
-        return NO_POINTS
-    legend = ", ".join(f"{points} for place {place}" for place, points in POINTS.items())
-    lines = [f"🏆 Leaderboard of this channel's challenges (points: {legend}):"]
-    for rank, standing in enumerate(standings, start=1):
-        score = f"{each(standing.points, 'point')}, {each(standing.wins, 'win')}"
-        lines.append(f"{rank}. <@{standing.user_id}>: {score}")
-    return "\n".join(lines)
 
 
 class ChallengeCommands(
@@ -141,12 +100,12 @@ class ChallengeCommands(
             entries_per_user=entries,
             votes_per_voter=votes,
         )
-        return started_text(started)
+        return started_text(MARKDOWN, started, HOW_TO_MAKE)
 
     @app_commands.command(name="status", description="The challenge in this channel and your entries.")
     async def status(self, interaction: Interaction) -> None:
         current, entries, mine = await self.challenges.status(requester_of(interaction))
-        await say(interaction, status_text(current, entries, mine))
+        await say(interaction, challenge_status_text(MARKDOWN, current, entries, mine))
 
     @app_commands.command(
         name="enter", description="Enter your latest figure in the theme, made in this channel."
@@ -160,7 +119,7 @@ class ChallengeCommands(
     async def withdraw(self, interaction: Interaction) -> None:
         await think(interaction)
         number = await self.challenges.withdraw(requester_of(interaction))
-        await say(interaction, f"Withdrawn: entry {number} is out of the challenge.")
+        await say(interaction, withdrawn_text(number))
 
     @app_commands.command(
         name="advance", description="Move the challenge on now: to voting, or to the results (admins)."
@@ -171,7 +130,7 @@ class ChallengeCommands(
     async def _move_on(self, interaction: Interaction) -> str:
         is_admin = await self.is_admin(interaction)
         moved = await self.challenges.advance(requester_of(interaction), is_admin=is_admin)
-        return moved_on_text(moved, interaction.user.mention)
+        return moved_on_text(MARKDOWN, moved, str(interaction.user.id))
 
     @app_commands.command(name="cancel", description="Call off the challenge in this channel (admins).")
     async def cancel(self, interaction: Interaction) -> None:
@@ -180,8 +139,9 @@ class ChallengeCommands(
     async def _call_off(self, interaction: Interaction) -> str:
         is_admin = await self.is_admin(interaction)
         cancelled = await self.challenges.cancel(requester_of(interaction), is_admin=is_admin)
-        return f"🚫 {interaction.user.mention} cancelled the **{plain(cancelled.theme_name)}** challenge."
+        return cancelled_text(MARKDOWN, cancelled, str(interaction.user.id))
 
     @app_commands.command(name="leaderboard", description="Points from the challenges of this channel.")
     async def leaderboard(self, interaction: Interaction) -> None:
-        await say(interaction, leaderboard_text(await self.challenges.leaderboard(requester_of(interaction))))
+        standings = await self.challenges.leaderboard(requester_of(interaction))
+        await say(interaction, leaderboard_text(MARKDOWN, standings, "channel"))

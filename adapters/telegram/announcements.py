@@ -16,14 +16,21 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from adapters.challenge_wording import SHOWN_PLACES, each, results_text
+from adapters.challenge_wording import (
+    SHOWN_PLACES,
+    called_off_text,
+    more_entries_text,
+    results_text,
+    shelf_caption,
+    voting_text,
+)
 from adapters.telegram.challenges import member_names
 from adapters.telegram.chat import PLATFORM
 from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource
 from adapters.telegram.keyboards import ballot_keyboard
+from adapters.telegram.markup import PARSE_MODE, Html
 from adapters.telegram.pacing import Pacer
-from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, ChallengeService
-from bot.durations import duration_words
+from bot.challenges import ChallengeEvent, ChallengeEventKind, ChallengeService
 from bot.logs import log_event
 from bot.output import small_jpeg_of
 
@@ -34,17 +41,6 @@ BALLOT_SIZE = 100  # Telegram's most buttons under one message
 ENTRY_SIDE = 1280  # Telegram shows photos no larger
 
 Post = Callable[[], Awaitable[object]]  # one request that puts one message (or album) in the group
-
-
-def voting_text(challenge: Challenge, left: float, missing: list[int]) -> str:
-    text = (
-        f"🗳️ Voting is open in the {challenge.theme_name} challenge! The entries above are shown without "
-        f"their makers' names: tap one below to vote ({each(challenge.votes_per_voter, 'vote')} each, not "
-        f"for your own; you can change your mind until voting closes in {duration_words(left)})."
-    )
-    if missing:
-        text += f" No picture is left of entry {', '.join(map(str, missing))}."
-    return text
 
 
 class Announcer:
@@ -91,9 +87,8 @@ class Announcer:
             case ChallengeEventKind.CLOSED:
                 return await self._results(bot, chat, event)
             case ChallengeEventKind.CANCELLED:
-                theme = event.challenge.theme_name
-                text = f"🚫 The {theme} challenge is called off: no voting, no winner this time."
-                return [lambda: bot.send_message(chat, text)]
+                text = called_off_text(Html(self.challenges.clock()), event.challenge)
+                return [lambda: bot.send_message(chat, text, parse_mode=PARSE_MODE)]
         raise ValueError(f"unknown challenge event {event.kind!r}")
 
     async def _ballot(self, bot: Bot, chat: int, event: ChallengeEvent) -> list[Post]:
@@ -109,13 +104,17 @@ class Announcer:
             _album(bot, chat, pictures[start : start + ALBUM_SIZE])
             for start in range(0, len(pictures), ALBUM_SIZE)
         ]
-        challenge = event.challenge
-        left = (challenge.deadline or 0.0) - self.challenges.clock()
+        challenge, markup = event.challenge, Html(self.challenges.clock())
         numbers = [entry.number for entry in event.entries]
         for start in range(0, len(numbers), BALLOT_SIZE):
-            text = voting_text(challenge, left, missing) if start == 0 else "More entries to vote for:"
-            markup = ballot_keyboard(challenge.id, numbers[start : start + BALLOT_SIZE])
-            posts.append(lambda text=text, markup=markup: bot.send_message(chat, text, reply_markup=markup))
+            first = start == 0
+            text = voting_text(markup, challenge, missing) if first else more_entries_text(markup, challenge)
+            keyboard = ballot_keyboard(challenge.id, numbers[start : start + BALLOT_SIZE])
+            posts.append(
+                lambda text=text, keyboard=keyboard: bot.send_message(
+                    chat, text, reply_markup=keyboard, parse_mode=PARSE_MODE
+                )
+            )
         return posts
 
     async def _results(self, bot: Bot, chat: int, event: ChallengeEvent) -> list[Post]:
@@ -123,14 +122,20 @@ class Announcer:
         won = any(placing.votes for placing in event.results)
         shown = event.results[:SHOWN_PLACES] if won else ()
         names = await member_names(bot, chat, [placing.entry.user_id for placing in shown])
-        text = results_text(event.challenge.theme_name, event.results, names.__getitem__)
-        posts: list[Post] = [lambda: bot.send_message(chat, text)]
+        markup = Html(self.challenges.clock(), names)
+        text = results_text(markup, event.challenge.theme_name, event.results)
+        posts: list[Post] = [lambda: bot.send_message(chat, text, parse_mode=PARSE_MODE)]
         shelf = event.shelf
         if won and shelf:
-            caption = f"🏆 The {event.challenge.theme_name} winners on the shelf"
+            caption = shelf_caption(markup, event.challenge)
             posts.append(
                 lambda: bot.send_photo(
-                    chat, shelf, caption=caption, filename="winners.png", read_timeout=MEDIA_READ_TIMEOUT
+                    chat,
+                    shelf,
+                    caption=caption,
+                    parse_mode=PARSE_MODE,
+                    filename="winners.png",
+                    read_timeout=MEDIA_READ_TIMEOUT,
                 )
             )
         return posts

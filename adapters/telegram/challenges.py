@@ -1,7 +1,8 @@
 """``/challenge …`` in a group: members see the state, enter and withdraw figures and read the
 leaderboard; the group's administrators start, move on and cancel challenges. A challenge belongs to the
 group it was started in. Moving one on or calling it off is answered by its announcement (see
-``announcements``), which the core posts as part of the change."""
+``announcements``), which the core posts as part of the change. Answers are in Telegram's HTML (see
+``markup``)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CommandHandler, filters
 
-from adapters.challenge_wording import each, entered_text
+from adapters.challenge_wording import (
+    challenge_status_text,
+    entered_text,
+    leaderboard_text,
+    started_text,
+    withdrawn_text,
+)
 from adapters.telegram.chat import Context, Messenger, guarded, is_private, person_of, requester_of
+from adapters.telegram.markup import PARSE_MODE, Html, escaped
 from adapters.telegram.pacing import once_more
-from bot.challenges import POINTS, Challenge, ChallengeService, Phase
+from bot.challenges import ChallengeService
 from bot.config import parse_duration
-from bot.durations import duration_words
 from bot.errors import UserFacingError
 from bot.jobs import Requester
 
@@ -32,8 +39,6 @@ then how long voting runs
 /challenge leaderboard  points from this group's challenges"""
 GROUPS_ONLY = "Challenges run in groups: add me to one and type /challenge there."
 START_USAGE = "Write it as: /challenge start Space Week 2h, or with the voting time too: … 2h 30m."
-NO_POINTS = "No one has points here yet: places in finished challenges earn them."
-FORMER_MEMBER = "a former member"
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 PERSONAL = ("enter", "withdraw")  # about one's own figures: refused to messages posted as a chat
 
@@ -71,38 +76,16 @@ async def is_admin(bot: Bot, message: Message) -> bool:
 
 
 async def member_names(bot: Bot, chat_id: int, user_ids: list[str]) -> dict[str, str]:
-    """How each member shows in the group: ``@username``, or their name."""
+    """How each member shows in the group: ``@username``, or their name. Those no longer known in the
+    group are left out."""
     names = {}
     for user_id in dict.fromkeys(user_ids):
         try:
             user = (await once_more(lambda user_id=user_id: bot.get_chat_member(chat_id, int(user_id)))).user
         except (BadRequest, Forbidden):  # not known in this group any more
-            names[user_id] = FORMER_MEMBER
             continue
         names[user_id] = f"@{user.username}" if user.username else user.full_name
     return names
-
-
-def started_text(started: Challenge, left: float, bot_username: str) -> str:
-    return (
-        f"🏆 New challenge: {started.theme_name}! Send a photo here with a caption like "
-        f"“@{bot_username} Alex” (the figure takes the theme by itself), then enter it with its Enter "
-        f"challenge button or /challenge enter. Entries close in {duration_words(left)}; then everyone votes "
-        f"for {duration_words(started.vote_for)}. {each(started.entries_per_user, 'entry')} per member."
-    )
-
-
-def status_text(current: Challenge, left: float, entries: int, mine: int) -> str:
-    theme = current.theme_name
-    if current.phase is Phase.SUBMISSIONS:
-        return (
-            f"🏆 {theme} challenge: entries close in {duration_words(left)}. {each(entries, 'entry')} so "
-            f"far, {mine} of them yours (up to {current.entries_per_user} each)."
-        )
-    return (
-        f"🗳️ {theme} challenge: voting closes in {duration_words(left)}. {each(entries, 'entry')}; vote with "
-        f"the buttons under them ({each(current.votes_per_voter, 'vote')} each)."
-    )
 
 
 class ChallengeCommands:
@@ -140,26 +123,24 @@ class ChallengeCommands:
         requester = person_of(update) if words[0].lower() in PERSONAL else requester_of(update)
         answer = await subcommand(message, requester, words[1:])
         if answer:
-            await self.messenger.reply(message, answer)
-
-    def _left(self, challenge: Challenge) -> float:
-        return (challenge.deadline or 0.0) - self.challenges.clock()
+            await self.messenger.reply(message, answer, parse_mode=PARSE_MODE)
 
     async def _start(self, message: Message, requester: Requester, words: list[str]) -> str:
         theme, entering, voting = split_start(words)
         admin = await is_admin(self.messenger.bot, message)
         started = await self.challenges.begin(requester, theme, entering, voting, is_admin=admin)
-        return started_text(started, self._left(started), self.messenger.bot.username)
+        how_to_make = f"Send a photo here with a caption like “@{escaped(self.messenger.bot.username)} Alex”"
+        return started_text(Html(self.challenges.clock()), started, how_to_make)
 
     async def _status(self, message: Message, requester: Requester, words: list[str]) -> str:
         current, entries, mine = await self.challenges.status(requester)
-        return status_text(current, self._left(current), entries, mine)
+        return challenge_status_text(Html(self.challenges.clock()), current, entries, mine)
 
     async def _enter(self, message: Message, requester: Requester, words: list[str]) -> str:
-        return entered_text(*await self.challenges.enter(requester))
+        return escaped(entered_text(*await self.challenges.enter(requester)))
 
     async def _withdraw(self, message: Message, requester: Requester, words: list[str]) -> str:
-        return f"Withdrawn: entry {await self.challenges.withdraw(requester)} is out of the challenge."
+        return escaped(withdrawn_text(await self.challenges.withdraw(requester)))
 
     async def _advance(self, message: Message, requester: Requester, words: list[str]) -> None:
         await self.challenges.advance(requester, is_admin=await is_admin(self.messenger.bot, message))
@@ -169,15 +150,8 @@ class ChallengeCommands:
 
     async def _leaderboard(self, message: Message, requester: Requester, words: list[str]) -> str:
         standings = await self.challenges.leaderboard(requester)  # the top ten
-        if not standings:
-            return NO_POINTS
         names = await member_names(self.messenger.bot, message.chat_id, [s.user_id for s in standings])
-        legend = ", ".join(f"{points} for place {place}" for place, points in POINTS.items())
-        lines = [f"🏆 Leaderboard of this group's challenges (points: {legend}):"]
-        for rank, standing in enumerate(standings, start=1):
-            score = f"{each(standing.points, 'point')}, {each(standing.wins, 'win')}"
-            lines.append(f"{rank}. {names[standing.user_id]}: {score}")
-        return "\n".join(lines)
+        return leaderboard_text(Html(self.challenges.clock(), names), standings, "group")
 
     async def _help(self, message: Message, requester: Requester, words: list[str]) -> str:
-        return USAGE
+        return escaped(USAGE)

@@ -62,26 +62,39 @@ class Messenger:
         self.bot = bot
         self.pacer = pacer
 
-    async def say(self, chat_id: int, text: str, reply_to: int | None = None, markup: Any = None) -> Message:
+    async def say(
+        self,
+        chat_id: int,
+        text: str,
+        reply_to: int | None = None,
+        keyboard: Any = None,
+        parse_mode: str | None = None,
+    ) -> Message:
         return await self.pacer.send(
             chat_id,
             lambda: self.bot.send_message(
-                chat_id, text, reply_markup=markup, reply_parameters=replying_to(reply_to)
+                chat_id,
+                text,
+                reply_markup=keyboard,
+                reply_parameters=replying_to(reply_to),
+                parse_mode=parse_mode,
             ),
         )
 
-    async def reply(self, message: Message, text: str, markup: Any = None) -> Message:
-        return await self.say(message.chat_id, text, message.message_id, markup)
+    async def reply(
+        self, message: Message, text: str, keyboard: Any = None, parse_mode: str | None = None
+    ) -> Message:
+        return await self.say(message.chat_id, text, message.message_id, keyboard, parse_mode)
 
     async def edit(
-        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+        self, chat_id: int, message_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None
     ) -> None:
         """Change a message's text, and its buttons (none unless given)."""
 
         async def put() -> None:
             try:
                 await self.bot.edit_message_text(
-                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
                 )
             except BadRequest as error:
                 if "not modified" not in error.message.lower():
