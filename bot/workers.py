@@ -32,6 +32,7 @@ from bot.output import encode_figure
 from bot.privacy import expired_message
 from bot.queue import Claimed, JobQueue
 from bot.retention import Retention
+from bot.retries import retry_delay
 from bot.store.repository import Store
 
 log = logging.getLogger("figurebot.engine.workers")
@@ -256,10 +257,10 @@ class Workers:
             log_event(log, "job.requeued", job=job.id, reason="shutdown")
 
     async def _retry_or_fail(self, job: Job, error: Transient) -> None:
-        if job.attempts >= self._settings.max_attempts:
+        delay = retry_delay(error, job.attempts, self._settings)
+        if delay is None:
             await self._fail(job, BUSY)
             return
-        delay = max(error.retry_after or 0.0, self._settings.retry_base_delay * 2 ** (job.attempts - 1))
         if await self._queue.retry_after(job.id, self._clock() + delay):
             log_event(
                 log,
