@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,9 +118,12 @@ def _render(args: argparse.Namespace) -> int:
 async def _paint_with_openai(
     settings: Settings, local: LocalGenerator, photo: Photo, spec: FigureSpec
 ) -> Painted:
-    """Paint through OpenAI with a progress bar on stderr; the SDK's and the service's errors as messages."""
-    from bot.generators.base import Progress
+    """Paint through OpenAI with a progress bar on stderr, trying passing failures (rate limits, timeouts,
+    5xx) again as the engine does: after the service's retry-after or the backoff, at most ``MAX_ATTEMPTS``
+    times, each wait said on stderr. Refusals, bad input, billing and key problems are final."""
+    from bot.generators.base import Progress, Transient
     from bot.generators.openai import OpenAIGenerator
+    from bot.retries import retry_delay
 
     generator = OpenAIGenerator(settings, local)
     print(f"Sending the photo to OpenAI ({settings.openai_image_model})…", file=sys.stderr)
@@ -128,15 +132,39 @@ async def _paint_with_openai(
         bar = f"\r{progress_bar(progress.fraction)} {progress.stage:<10}"
         print(bar, end="", file=sys.stderr, flush=True)
 
-    await show(Progress(0.0, "waiting"))
-    try:
-        painted = await generator.generate(photo, spec, show)
-    finally:
-        print(file=sys.stderr)
+    attempt = 1
+    while True:
+        await show(Progress(0.0, "waiting"))
+        failure: Transient | None = None
+        try:
+            painted = await generator.generate(photo, spec, show)
+        except Transient as error:
+            failure = error
+        finally:
+            print(file=sys.stderr)  # ends the progress bar's line
+        if failure is None:
+            break
+        delay = retry_delay(failure, attempt, settings)
+        if delay is None:
+            raise failure
+        attempt += 1
+        print(
+            f"{failure.message.rstrip('.')}; trying again in {_wait_words(delay)} "
+            f"(attempt {attempt} of {settings.max_attempts})",
+            file=sys.stderr,
+        )
+        await asyncio.sleep(delay)
     if painted.stand_in:
         print(f"OpenAI could not be used; painted by the {painted.stand_in} generator.", file=sys.stderr)
     print(f"Estimated cost: ${painted.cost_usd:.3f}", file=sys.stderr)
     return painted
+
+
+def _wait_words(seconds: float) -> str:
+    """A wait as the terminal says it: whole seconds under a minute (at least 1), else ``duration_words``."""
+    from bot.durations import duration_words
+
+    return f"{max(1, math.ceil(seconds))} s" if seconds < 60 else duration_words(seconds)
 
 
 def progress_bar(fraction: float, width: int = 24) -> str:

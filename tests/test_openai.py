@@ -367,6 +367,50 @@ async def test_render_with_openai_explains_what_is_missing_or_wrong(tmp_path: Pa
         assert code == 3 and "OpenAI's safety system refused to paint this figure (violence)." in said
 
 
+async def test_render_with_openai_waits_out_a_rate_limit_and_tries_again(tmp_path: Path) -> None:
+    async with FakeOpenAI(api_key=KEY) as api:
+        api.fail_next(429, "rate_limit_exceeded", headers={"retry-after": "2"})
+        env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": api.base_url, "RETRY_BASE_DELAY": "0.01s"}
+        out = tmp_path / "eileen.png"
+        args = ("render", str(PERSON), "--generator", "openai", "-o", str(out))
+        code, printed, said = await figurebot(*args, cwd=tmp_path, **env)
+        assert (code, printed.strip()) == (0, str(out)), said
+        # the service's 2 s, not the 10 ms backoff
+        assert "\nOpenAI is rate limiting us; trying again in 2 s (attempt 2 of 3)\n" in said
+        assert said.count("trying again") == 1 and "[########################] 100% boxed" in said
+        assert (api.edit_attempts, len(api.edits)) == (2, 1)
+        with Image.open(out) as figure:
+            assert figure.size == (1024, 1536)
+
+
+async def test_render_with_openai_gives_up_after_max_attempts(tmp_path: Path) -> None:
+    async with FakeOpenAI(api_key=KEY) as api:
+        api.fail_next(503, times=2)
+        env = {
+            "OPENAI_API_KEY": KEY,
+            "OPENAI_BASE_URL": api.base_url,
+            "RETRY_BASE_DELAY": "0.01s",
+            "MAX_ATTEMPTS": "2",
+        }
+        args = ("render", str(PERSON), "--generator", "openai", "-o", str(tmp_path / "x.png"))
+        code, _, said = await figurebot(*args, cwd=tmp_path, **env)
+        assert code == 3
+        assert "OpenAI had a problem (503); trying again in 1 s (attempt 2 of 2)\n" in said
+        assert said.rstrip().endswith("figurebot: OpenAI had a problem (503).")
+        assert api.edit_attempts == 2 and not (tmp_path / "x.png").exists()
+
+
+async def test_render_with_openai_never_retries_a_billing_problem(tmp_path: Path) -> None:
+    async with FakeOpenAI(api_key=KEY) as api:
+        api.fail_next(429, "insufficient_quota")
+        env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": api.base_url, "RETRY_BASE_DELAY": "0.01s"}
+        args = ("render", str(PERSON), "--generator", "openai", "-o", str(tmp_path / "x.png"))
+        code, _, said = await figurebot(*args, cwd=tmp_path, **env)
+        assert code == 2 and "figurebot: OpenAI billing: insufficient_quota." in said
+        assert "trying again" not in said
+        assert api.edit_attempts == 1 and not (tmp_path / "x.png").exists()
+
+
 async def test_stats_prints_jobs_and_spend_per_day_chat_and_generator(tmp_path: Path) -> None:
     async with openai_rig(tmp_path, openai_partial_images=0) as (r, _api):
         r.engine.generators["local"] = LocalGenerator()
