@@ -193,12 +193,12 @@ async def serving_platform(
     make_adapter: Callable[[JobEngine, ChallengeService], PlatformAdapter],
     clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[tuple[JobEngine, Store, ChallengeService, Any]]:
-    """A chat platform's adapter serving over an engine on a SQLite store, with challenges on ``clock``
-    (the engine's by default), wired as ``figurebot run`` does: the adapter first (it subscribes), then the
+    """A chat platform's adapter serving over an engine on a SQLite store, the engine and the challenges on
+    ``clock`` (real time by default), wired as ``figurebot run`` does: the adapter first (it subscribes), then the
     engine and the challenges, then ``serve()``; everything stopped when the block ends."""
     store = await Store.open(settings.database, Vault(load_key(settings)))
-    engine = JobEngine(store, {generator.name: generator}, settings)
-    challenges = ChallengeService(engine, store.challenges, clock)
+    engine = JobEngine(store, {generator.name: generator}, settings, **({"clock": clock} if clock else {}))
+    challenges = ChallengeService(engine, store.challenges)
     adapter = make_adapter(engine, challenges)
     await engine.start()
     await challenges.start()
