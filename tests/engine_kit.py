@@ -193,9 +193,10 @@ async def serving_platform(
     make_adapter: Callable[[JobEngine, ChallengeService], PlatformAdapter],
     clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[tuple[JobEngine, Store, ChallengeService, Any]]:
-    """A chat platform's adapter serving over an engine on a SQLite store, the engine and the challenges on
-    ``clock`` (real time by default), wired as ``figurebot run`` does: the adapter first (it subscribes), then the
-    engine and the challenges, then ``serve()``; everything stopped when the block ends."""
+    """A chat platform's adapter serving over an engine on a SQLite store, the engine and the challenges
+    on ``clock`` (real time by default), wired as ``figurebot run`` does: the adapter first (it
+    subscribes), then the engine and the challenges, then ``serve()``; everything stopped when the block
+    ends."""
     store = await Store.open(settings.database, Vault(load_key(settings)))
     engine = JobEngine(store, {generator.name: generator}, settings, **({"clock": clock} if clock else {}))
     challenges = ChallengeService(engine, store.challenges)

@@ -16,7 +16,7 @@ from adapters.challenge_wording import results_text
 from adapters.discord.announcements import Post
 from adapters.discord.markup import MARKDOWN
 from bot.boxart.shelf import SIZE
-from bot.challenges import Entry, Placing
+from bot.challenge_types import Entry, Placing
 from bot.engine import NOT_YOURS
 from bot.jobs import Status
 from bot.spec import make_spec
@@ -126,9 +126,10 @@ async def test_a_challenge_from_start_to_a_winner_on_the_shelf(api: FakeDiscord,
         again = await private_answer(bot, api.press(api.public(result), enter, BOB))
         assert again == "That figure is already entered."
 
-        # A figure in another theme gets no Enter button; Carol and Dan enter theirs with /challenge enter.
+        # A figure in another theme can be entered too (voters judge the fit); /challenge enter takes the
+        # latest figure, so Dan's Space Week one below goes in rather than this pirate.
         pirate = await bot.result(await bot.figure(DAN, name="Dan", theme="pirate"))
-        assert not [item for item in custom_ids(pirate) if item.startswith("fig:enter:")]
+        assert [item for item in custom_ids(pirate) if item.startswith("fig:enter:")]
         for number, user in enumerate((CAROL, DAN), start=2):
             await bot.result(await bot.figure(user, name=user.name, theme="Space Week"))
             answer = await entered(bot, user)
@@ -291,8 +292,8 @@ async def test_status_enter_withdraw_and_leaderboard(api: FakeDiscord, tmp_path:
         await start(bot)
         deadline = int(clock.now + 2 * HOUR)
         assert await entered(bot, BOB) == (
-            "You have no finished figure in the theme Space Week from this chat yet. "
-            "Make one with theme=Space Week, then enter it."
+            "You have no finished figure made here since the Space Week challenge started. "
+            "Make one, then enter it."
         )
         await made(bot, BOB)
         await made(bot, CAROL)

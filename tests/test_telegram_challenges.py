@@ -208,8 +208,8 @@ async def test_only_the_groups_admins_run_challenges_and_commands_get_one_line(t
             "A challenge is already running here; finish or cancel it first."
         )
         assert await said(api, CY, "/challenge enter") == (
-            "You have no finished figure in the theme Pirate from this chat yet. "
-            "Make one with theme=pirate, then enter it."
+            "You have no finished figure made here since the Pirate challenge started. "
+            "Make one, then enter it."
         )
         await made(bot, CY, "pirate")
         assert await said(api, CY, "/challenge enter") == (

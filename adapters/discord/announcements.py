@@ -23,7 +23,7 @@ from adapters.discord.delivery import Connection, NotConnected
 from adapters.discord.markup import MARKDOWN
 from adapters.discord.replies import Interaction, fit
 from adapters.discord.views import buttons_of, guarded
-from bot.challenges import Challenge, ChallengeEvent, ChallengeEventKind, Entry
+from bot.challenge_types import Challenge, ChallengeEvent, ChallengeEventKind, Entry
 from bot.jobs import ID_PATTERN
 from bot.output import small_jpeg_of
 from bot.themes import find_theme

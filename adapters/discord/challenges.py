@@ -108,7 +108,7 @@ class ChallengeCommands(
         await say(interaction, challenge_status_text(MARKDOWN, current, entries, mine))
 
     @app_commands.command(
-        name="enter", description="Enter your latest figure in the theme, made in this channel."
+        name="enter", description="Enter your latest figure made in this channel since the challenge began."
     )
     async def enter(self, interaction: Interaction) -> None:
         await think(interaction)

@@ -33,7 +33,8 @@ from adapters.wording import (
     themes_text,
     unusable_upload,
 )
-from bot.challenges import ChallengeService, Phase
+from bot.challenge_types import Phase
+from bot.challenges import ChallengeService
 from bot.chat_settings import parse_daily_quota
 from bot.chats import ChatSettings
 from bot.config import Settings, parse_duration

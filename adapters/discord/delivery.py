@@ -18,7 +18,7 @@ from PIL import Image
 from adapters.discord.replies import Reply, plain
 from adapters.discord.views import result_view
 from adapters.wording import describe, job_status_line
-from bot.challenges import ChallengeService, Phase
+from bot.challenges import ChallengeService
 from bot.errors import PlatformNotReady
 from bot.jobs import EventKind, Job, JobEvent
 from bot.output import small_jpeg
@@ -165,7 +165,7 @@ class Delivery:
         works, else as a channel message that mentions them (a DM for private figures)."""
         result = None
         if event.kind is EventKind.DONE and event.figure is not None:
-            enterable = await self._enterable(event.job)
+            enterable = await self.challenges.can_enter(event.job)
             result = result_of(event.job, event.figure, event.figure_format or "png", enterable)
         if reply.fresh():
             try:
@@ -176,15 +176,6 @@ class Delivery:
                     raise
                 log.info("interaction token no longer works (HTTP %s); posting instead", error.status)
         await self._post(event, reply, result)
-
-    async def _enterable(self, job: Job) -> bool:
-        """Whether the challenge of the job's channel takes entries in the job's theme."""
-        challenge = await self.challenges.current(job.requester)
-        return (
-            challenge is not None
-            and challenge.phase is Phase.SUBMISSIONS
-            and find_theme(challenge.theme).key == find_theme(job.spec.theme).key
-        )
 
     async def _answer(self, event: JobEvent, reply: Reply, result: Result | None) -> None:
         """Through the interaction: a private figure replaces the status message; a public one follows it."""

@@ -30,7 +30,8 @@ from adapters.telegram.delivery import MEDIA_READ_TIMEOUT, BotSource
 from adapters.telegram.keyboards import ballot_keyboard
 from adapters.telegram.markup import PARSE_MODE, Html
 from adapters.telegram.pacing import Pacer
-from bot.challenges import ChallengeEvent, ChallengeEventKind, ChallengeService
+from bot.challenge_types import ChallengeEvent, ChallengeEventKind
+from bot.challenges import ChallengeService
 from bot.logs import log_event
 from bot.output import small_jpeg_of
 

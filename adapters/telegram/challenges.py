@@ -32,7 +32,7 @@ USAGE = """Theme challenges in this group:
 /challenge start Space Week 2h [30m]  start one (admins): the theme, how long entries are taken, \
 then how long voting runs
 /challenge status  the challenge now, and your entries
-/challenge enter  enter your latest figure in the theme, made here
+/challenge enter  enter your latest figure made here since the challenge began
 /challenge withdraw  take back your entry before voting starts
 /challenge advance  move on now: to voting, or to the results (admins)
 /challenge cancel  call the challenge off (admins)

@@ -25,12 +25,11 @@ from adapters.telegram.chat import replying_to
 from adapters.telegram.keyboards import figure_keyboard
 from adapters.telegram.pacing import Pacer
 from adapters.wording import figure_caption, job_status_line
-from bot.challenges import ChallengeService, Phase
+from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 from bot.jobs import EventKind, Job, JobEvent
 from bot.logs import log_event
 from bot.output import small_jpeg
-from bot.themes import find_theme
 
 log = logging.getLogger("figurebot.telegram")
 
@@ -184,15 +183,8 @@ class Delivery:
         self._statuses: dict[str, StatusMessage] = {}
 
     async def figure_markup(self, job: Job) -> InlineKeyboardMarkup:
-        """The buttons under a figure; with Enter challenge while its chat's challenge in its theme is
-        taking entries."""
-        challenge = await self.challenges.current(job.requester)
-        open_to_it = (
-            challenge is not None
-            and challenge.phase is Phase.SUBMISSIONS
-            and find_theme(challenge.theme).key == find_theme(job.spec.theme).key
-        )
-        return figure_keyboard(job.id, challenge=open_to_it)
+        """The buttons under a figure; with Enter challenge while its chat's challenge would take it."""
+        return figure_keyboard(job.id, challenge=await self.challenges.can_enter(job))
 
     def _status(self, job: Job) -> StatusMessage:
         status = self._statuses.get(job.id)

@@ -20,7 +20,8 @@ from adapters.telegram.drafts import Draft, Drafts
 from adapters.telegram.keyboards import Action, accept_keyboard, name_keyboard, theme_keyboard
 from adapters.telegram.pacing import once_more
 from adapters.wording import BROKEN
-from bot.challenges import ChallengeService, Phase
+from bot.challenge_types import Phase
+from bot.challenges import ChallengeService
 from bot.config import MB, Settings
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
