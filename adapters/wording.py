@@ -30,7 +30,6 @@ _FORGOTTEN_KINDS = {
     "challenge_entries": ("challenge entry", "challenge entries"),
     "challenge_votes": ("challenge vote", "challenge votes"),
     "challenge_results": ("challenge result", "challenge results"),
-    "inbox": ("message received", "messages received"),
     "drafts": ("figure being set up", "figures being set up"),
 }
 

@@ -201,8 +201,8 @@ class JobEngine:
         ``ref`` is the platform's note about the job (where its status message is), given back in events.
         ``origin`` names the message that asked (``platform:id``): a message handled again after a crash
         gets the job it made the first time, not a second one."""
-        if origin is not None and (made := await self._store.jobs.by_origin(origin)) is not None:
-            return Submitted(made.id, await self.position(made.id) or 0, new=False)
+        if (made := await self._made_by(origin)) is not None:
+            return made
         name, chosen = await self.admission.consented_generator(requester, generator)
         data = await asyncio.to_thread(photo.encode, "JPEG")
         async with self.admission.admitting():  # checking the limits and counting the job are one step
@@ -212,11 +212,18 @@ class JobEngine:
         return await self._announce(job_id)
 
     async def reroll(
-        self, job_id: str, requester: Requester, spec: FigureSpec | None = None, ref: str | None = None
+        self,
+        job_id: str,
+        requester: Requester,
+        spec: FigureSpec | None = None,
+        ref: str | None = None,
+        origin: str | None = None,
     ) -> Submitted:
         """Make another figure from the photo of ``job_id`` (same spec unless a new one is given). It is the
         photo's next variant, one more than any figure made from it so far, so each re-roll (or change of
-        theme) is a different take."""
+        theme) is a different take. ``origin`` as for ``submit``."""
+        if (made := await self._made_by(origin)) is not None:
+            return made
         job = await self.own_job(job_id, requester)
         name, chosen = await self.admission.consented_generator(requester, job.generator)
         async with self.admission.admitting():
@@ -227,9 +234,14 @@ class JobEngine:
             # The new job exists before the photo is held, so a sibling finishing in between
             # cannot start the photo's retention clock.
             new_spec = replace(spec or job.spec, variant=variant)
-            new_id = await self._add_job(requester, new_spec, name, job.photo_id, job.id, ref)
+            new_id = await self._add_job(requester, new_spec, name, job.photo_id, job.id, ref, origin)
             await self._store.photos.keep(job.photo_id)
         return await self._announce(new_id)
+
+    async def _made_by(self, origin: str | None) -> Submitted | None:
+        """The job ``origin`` asked for before, if it was made."""
+        made = await self._store.jobs.by_origin(origin) if origin is not None else None
+        return Submitted(made.id, await self.position(made.id) or 0, new=False) if made else None
 
     async def _add_job(
         self,

@@ -18,6 +18,8 @@ from bot.store.repository import Store
 
 log = logging.getLogger("figurebot.inbox")
 
+__all__ = ["Arrival", "Inbox", "Received"]  # Arrival and Received for adapters, which never reach the store
+
 REMEMBERED_FOR = 25 * 3600.0  # Telegram redelivers an unconfirmed update for up to 24 hours
 MAX_STARTS = 3  # handling that never finished this often (it crashed the process?) is given up
 

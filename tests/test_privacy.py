@@ -193,7 +193,6 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
             "challenge_entries": 0,
             "challenge_votes": 0,
             "challenge_results": 0,
-            "inbox": 1,
             "drafts": 1,
         }
         assert await r.engine.drafts.of(r.requester("leaving")) is None

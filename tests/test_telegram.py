@@ -19,7 +19,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from adapters.telegram import FloodLimits, TelegramAdapter
-from adapters.telegram.application import MAX_WAITING_PER_CHAT
+from adapters.telegram.application import FLOODED, MAX_WAITING_PER_CHAT
 from adapters.telegram.buttons import DELETED_NOT_REMOVED
 from adapters.telegram.chat import POST_AS_YOURSELF
 from adapters.telegram.delivery import FORGOTTEN
@@ -595,8 +595,8 @@ async def test_a_generator_that_needs_consent_shows_the_notice_and_accept_goes_o
         assert "Your photo is sent to the scripted image service" in welcome["text"]
         assert button(welcome, "Accept") == "ok:-"
         api.send_photo(ann, PHOTO, caption="Alex")
-        notice = await api.wait_for(
-            lambda c: c.method == "editMessageText" and c.params["text"].startswith("Privacy notice")
+        notice = await api.wait_for(  # answering the photo: nothing was promised before it
+            lambda c: c.method == "sendMessage" and c.params["text"].startswith("Privacy notice")
         )
         assert not bot.generator.started
         accept = api.press(ann, notice.result, button(notice, "Accept"))
@@ -610,9 +610,7 @@ async def test_a_generator_that_needs_consent_shows_the_notice_and_accept_goes_o
         bob = api.user(1002, "Bob")
         api.send_photo(bob, PHOTO, caption="Bob")
         notice = await api.wait_for(
-            lambda c: (
-                c.method == "editMessageText" and c.chat_id == 1002 and "Privacy notice" in c.params["text"]
-            )
+            lambda c: c.method == "sendMessage" and c.chat_id == 1002 and "Privacy notice" in c.params["text"]
         )
         api.send_text(bob, "/cancel")
         await api.wait_for_text(1002, "I dropped the photo")
@@ -820,12 +818,14 @@ async def test_a_chat_with_a_backlog_holds_up_no_other_chat(tmp_path: Path) -> N
             api.send_text(sam, f"hello {index}")
         api.send_text(oli, "/help")
         await api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 2002)
-        assert len(api.sent("sendMessage", 2001)) == 1
-        # Beyond its limit, a chat's backlog is dropped: a flood cannot fill the memory.
-        await eventually(lambda: len(api.sent("sendMessage", 2001)) == MAX_WAITING_PER_CHAT)
+        # Beyond its limit, a chat's backlog is dropped (a flood cannot fill the memory), and said once.
+        flooded = await api.wait_for_text(2001, "You sent a lot at once")
+        assert flooded["text"] == FLOODED
+        await eventually(lambda: len(api.sent("sendMessage", 2001)) == MAX_WAITING_PER_CHAT + 1)
         last = api.send_text(sam, "/themes")
         assert (await reply_text(api, last)).startswith("Themes:")
-        assert len(api.sent("sendMessage", 2001)) == MAX_WAITING_PER_CHAT + 1
+        assert len(api.sent("sendMessage", 2001)) == MAX_WAITING_PER_CHAT + 2
+        assert api.texts(2001).count(FLOODED) == 1
 
 
 async def test_a_figure_telegram_answers_slowly_is_posted_once(tmp_path: Path) -> None:

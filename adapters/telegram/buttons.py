@@ -12,13 +12,13 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from adapters.challenge_wording import entered_text
 from adapters.presses import RecentPresses
-from adapters.telegram.chat import PLATFORM, Context, Messenger, guarded, requester_of
+from adapters.telegram.chat import Context, Messenger, guarded, requester_of
 from adapters.telegram.delivery import Delivery
-from adapters.telegram.drafts import EXPIRED, Draft
 from adapters.telegram.figures import Figures, name_of
 from adapters.telegram.keyboards import SURPRISE, Action, Press, decode, theme_keyboard
 from adapters.telegram.pacing import once_more
 from adapters.wording import forget_summary
+from bot.drafts import EXPIRED, Draft
 from bot.engine import NOT_YOURS, JobEngine
 from bot.errors import UserFacingError
 from bot.jobs import Job, Requester
@@ -46,6 +46,11 @@ def offered(message: MaybeInaccessibleMessage, data: str | None) -> bool:
     markup = getattr(message, "reply_markup", None)
     rows = markup.inline_keyboard if markup is not None else ()
     return any(button.callback_data == data for row in rows for button in row)
+
+
+def press_origin(query: CallbackQuery) -> str:
+    """The ``origin`` of a job a button press asks for."""
+    return f"telegram:press:{query.id}"
 
 
 async def set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
@@ -121,8 +126,8 @@ class Buttons:
     async def _own_job(self, job_id: str, presser: Requester) -> Job:
         return await self.engine.figure_for(presser, job_id)
 
-    def _own_draft(self, draft_id: str, presser: Requester) -> Draft:
-        draft = self.figures.drafts.get(draft_id)
+    async def _own_draft(self, draft_id: str, presser: Requester) -> Draft:
+        draft = await self.figures.drafts.get(draft_id)
         if draft is None:
             raise UserFacingError(EXPIRED)
         if draft.requester.user_id != presser.user_id:
@@ -133,7 +138,8 @@ class Buttons:
 
     async def _reroll(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
         job = await self._own_job(press.target, presser)
-        await self.figures.launch(self.figures.drafts.create(presser, query.message.id, parent=job.id))
+        draft = self.figures.drafts.create(presser, query.message.id, parent=job.id)
+        await self.figures.launch(draft, press_origin(query))
         return "Another one is on its way."
 
     async def _show_themes(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
@@ -145,7 +151,7 @@ class Buttons:
         spec = replace(job.spec, theme=chosen_theme(press.theme))
         await set_buttons(query, await self.delivery.figure_markup(job))
         draft = self.figures.drafts.create(presser, query.message.id, parent=job.id, spec=spec)
-        await self.figures.launch(draft)
+        await self.figures.launch(draft, press_origin(query))
         return f"Coming up as {find_theme(spec.theme).name}."
 
     async def _back(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
@@ -179,24 +185,24 @@ class Buttons:
     # Setting up a figure
 
     async def _pick(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
-        draft = self._own_draft(press.target, presser)
+        draft = await self._own_draft(press.target, presser)
         if draft.spec is None:  # not a second tap
             await self.figures.ask_name(draft, query.message.id, chosen_theme(press.theme), query.from_user)
 
     async def _skip_name(self, press: Press, presser: Requester, query: CallbackQuery) -> None:
-        draft = self._own_draft(press.target, presser)
+        draft = await self._own_draft(press.target, presser)
         if draft.spec is not None and draft.needs_name:  # not yet launched by a reply or a double tap
             draft.spec = replace(draft.spec, name=name_of(query.from_user))
-            await self.figures.launch(draft)
+            await self.figures.launch(draft, press_origin(query))
 
     async def _accept(self, press: Press, presser: Requester, query: CallbackQuery) -> str:
         """Record the presser's consent; go on with the photo it was asked for while that is kept."""
-        draft = None if press.target == "-" else self.figures.drafts.get(press.target)
+        draft = None if press.target == "-" else await self.figures.drafts.get(press.target)
         if draft is not None and draft.requester.user_id != presser.user_id:
             raise UserFacingError(NOT_YOURS)
         await self.engine.accept_privacy(presser)
         if draft is not None:
-            await self.figures.launch(draft)
+            await self.figures.launch(draft, press_origin(query))
             return ACCEPTED
         await set_buttons(query, None)
         return ACCEPTED if press.target == "-" else ACCEPTED_SEND_AGAIN
@@ -207,8 +213,7 @@ class Buttons:
         if press.target != presser.user_id:
             raise UserFacingError(ONLY_ASKER)
         in_the_works = await self.engine.active_jobs(presser)
-        counts = await self.engine.forget(presser)
-        self.figures.drafts.drop_user(PLATFORM, presser.user_id)
+        counts = await self.engine.forget(presser)  # drafts included
         await self.messenger.edit(query.message.chat.id, query.message.id, forget_summary(counts))
         await self.delivery.forgotten(in_the_works)
         return "Forgotten."

@@ -1,5 +1,9 @@
 """From a photo in a chat to a queued job: the upload checked and cleaned, a theme and a name asked for
-when the caption gave none, and the job queued with its status message.
+when the caption gave none (the draft kept in the store meanwhile), and the job queued. The job's status
+message ("number 1 in the queue") comes from the engine once the job is stored, never before.
+
+Each job is queued with its ``origin``, the message or button press that asked for it: handled again after
+a crash, the same message finds its job instead of making a second one.
 
 While a challenge takes entries in the chat, its theme is the default: a caption that names no theme
 ("@bot Alex") makes a figure that can be entered. A photo without a caption still gets the theme buttons.
@@ -11,18 +15,18 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 
-from telegram import ForceReply, Message, User
+from telegram import ForceReply, InlineKeyboardMarkup, Message, User
 from telegram.error import TelegramError
 
 from adapters.telegram.chat import Messenger
 from adapters.telegram.delivery import Ref
-from adapters.telegram.drafts import Draft, Drafts
 from adapters.telegram.keyboards import Action, accept_keyboard, name_keyboard, theme_keyboard
 from adapters.telegram.pacing import once_more
 from adapters.wording import BROKEN
 from bot.challenge_types import Phase
 from bot.challenges import ChallengeService
 from bot.config import MB, Settings
+from bot.drafts import Draft
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import NOT_A_PHOTO, IntakeLimits, Photo, PhotoRejected, accept_photo, check_file_size
@@ -34,7 +38,6 @@ from bot.themes import find_theme
 
 log = logging.getLogger("figurebot.telegram")
 
-PREPARING = "⏳ Got it: getting your figure ready…"
 ASK_THEME = "Pick a theme for your figure:"
 ASK_NAME = "What name goes on the box? Reply with it."
 FETCH_FAILED = "I couldn't fetch your photo from Telegram just now; please send it again."
@@ -64,6 +67,11 @@ def upload_of(message: Message) -> Upload | None:
     return Upload(document.file_id, document.file_size)
 
 
+def message_origin(message: Message) -> str:
+    """The ``origin`` of a job a message asks for."""
+    return f"telegram:message:{message.chat_id}:{message.message_id}"
+
+
 def name_of(user: User) -> str:
     """The user's first name as a box name, or the default name when it cannot be one."""
     try:
@@ -81,36 +89,40 @@ class Figures:
         self.engine = engine
         self.messenger = messenger
         self.challenges = challenges
-        self.drafts = Drafts()
+        self.drafts = engine.drafts
         own = IntakeLimits.from_settings(settings)
         self.download_limit = int(settings.telegram_download_max_mb * MB)
         self.limits = replace(own, max_bytes=min(own.max_bytes, self.download_limit))
 
-    async def from_photo(self, requester: Requester, message: Message, upload: Upload, caption: str) -> Draft:
+    async def from_photo(
+        self, requester: Requester, message: Message, upload: Upload, caption: str, asked_by: Message
+    ) -> Draft:
         """Queue the figure of the photo in ``message`` (which the figure will answer), or ask for a
-        theme when the caption sets nothing; the draft."""
+        theme when the caption sets nothing; the draft. ``asked_by`` is the message that asked: the
+        photo's own, or a ``/figure`` reply to it."""
         spec = parse_caption(caption, base=await self._unnamed(requester))  # before the download
         photo = await self.download(upload)
-        self.drafts.drop(requester)  # a new photo replaces the one being set up
+        await self.drafts.drop(requester)  # a new photo replaces the one being set up
         draft = self.drafts.create(
             requester, message.message_id, photo=photo, spec=spec if spec.name else None
         )
         if draft.spec is not None:
-            await self.launch(draft)
+            await self.launch(draft, message_origin(asked_by))
             return draft
-        self.drafts.keep(draft)
+        await self.drafts.keep(draft)  # before its buttons can be pressed
         draft.panel = (
             await self.messenger.reply(message, ASK_THEME, theme_keyboard(Action.PICK, draft.id))
         ).message_id
+        await self.drafts.keep(draft)
         return draft
 
-    async def caption_given(self, draft: Draft, caption: str) -> None:
-        """A caption that came after the photo (on a later photo of its album): it is used as if the
-        photo had carried it, unless the draft's theme is already picked."""
+    async def caption_given(self, draft: Draft, message: Message, caption: str) -> None:
+        """A caption that came after the photo (on a later photo of its album, ``message``): it is used
+        as if the photo had carried it, unless the draft's theme is already picked."""
         spec = parse_caption(caption, base=await self._unnamed(draft.requester))
         if draft.spec is None and spec.name:
             draft.spec = spec
-            await self.launch(draft)
+            await self.launch(draft, message_origin(message))
 
     async def _unnamed(self, requester: Requester) -> FigureSpec:
         """What a caption starts from: no name, and the theme of the chat's challenge taking entries."""
@@ -147,37 +159,43 @@ class Figures:
         await self.messenger.edit(draft.chat_id, panel, text, name_keyboard(draft.id, first_name))
         question = ForceReply(selective=True, input_field_placeholder=first_name)
         draft.asked = (await self.messenger.say(draft.chat_id, ASK_NAME, draft.reply_to, question)).message_id
+        await self.drafts.keep(draft)
 
-    async def name_given(self, draft: Draft, text: str) -> None:
+    async def name_given(self, draft: Draft, answer: Message) -> None:
         """The answer to the name question (options such as ``style=window`` work too)."""
-        spec = parse_caption(text, base=draft.spec)
+        spec = parse_caption(answer.text or "", base=draft.spec)
         if not spec.name:
             raise UserFacingError(EMPTY_NAME)
         draft.spec = spec
-        await self.launch(draft)
+        await self.launch(draft, message_origin(answer))
 
-    async def launch(self, draft: Draft) -> None:
-        """Queue the draft's figure. Its panel, or a new message, becomes the job's status message; a
-        refusal is written there, and the privacy notice gets an Accept button that resumes the draft."""
+    async def launch(self, draft: Draft, origin: str) -> None:
+        """Queue the draft's figure, asked for by ``origin``. Once the job is stored, its panel (or a new
+        message) shows its place in the queue and becomes its status message; a refusal is written
+        there, and the privacy notice gets an Accept button that resumes the draft."""
         chat = draft.chat_id
-        if draft.panel is None:
-            draft.panel = (await self.messenger.say(chat, PREPARING, draft.reply_to)).message_id
-        else:
-            await self.messenger.edit(chat, draft.panel, PREPARING)
         ref = Ref(chat, draft.panel, draft.reply_to).dumps()
         try:
             if draft.parent is not None:
-                await self.engine.reroll(draft.parent, draft.requester, draft.spec, ref=ref)
+                await self.engine.reroll(draft.parent, draft.requester, draft.spec, ref=ref, origin=origin)
             else:
                 photo = await asyncio.to_thread(Photo.from_stored, draft.photo or b"")
-                await self.engine.submit(draft.requester, photo, draft.spec or FigureSpec(), ref=ref)
+                spec = draft.spec or FigureSpec()
+                await self.engine.submit(draft.requester, photo, spec, ref=ref, origin=origin)
         except ConsentRequired as notice:
-            self.drafts.keep(draft)
-            await self.messenger.edit(chat, draft.panel, notice.message, accept_keyboard(draft.id))
+            await self._answer(draft, notice.message, accept_keyboard(draft.id))
+            await self.drafts.keep(draft)  # Accept resumes it
             return
         except UserFacingError as error:
-            await self.messenger.edit(chat, draft.panel, f"⚠️ {error.message}")
-        except Exception:  # the status message must not promise a figure that will never come
+            await self._answer(draft, f"⚠️ {error.message}")
+        except Exception:  # the draft's panel must not promise a figure that will never come
             log.exception("queueing a figure failed")
-            await self.messenger.edit(chat, draft.panel, f"⚠️ {BROKEN}")
-        self.drafts.discard(draft)
+            await self._answer(draft, f"⚠️ {BROKEN}")
+        await self.drafts.discard(draft)
+
+    async def _answer(self, draft: Draft, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        """Say ``text`` on the draft's panel, or in a new message answering its photo."""
+        if draft.panel is None:
+            draft.panel = (await self.messenger.say(draft.chat_id, text, draft.reply_to, keyboard)).message_id
+        else:
+            await self.messenger.edit(draft.chat_id, draft.panel, text, keyboard)

@@ -172,7 +172,7 @@ class Handlers:
     async def cancel(self, update: Update, context: Context) -> None:
         """Cancel the user's latest figure in the works in this chat, or drop the photo being set up."""
         requester = person_of(update)
-        dropped = self.figures.drafts.drop(requester)
+        dropped = await self.figures.drafts.drop(requester)
         job = await self.engine.cancel_latest(requester, here_only=True)
         if job is not None:
             await self.messenger.reply(update.message, f"Cancelled: {describe(job.spec)}.")
@@ -190,7 +190,7 @@ class Handlers:
             raise UserFacingError(REPLY_TO_PHOTO)
         if photo_message.from_user is None or photo_message.from_user.id != message.from_user.id:
             raise UserFacingError(NOT_YOUR_PHOTO)
-        await self.figures.from_photo(requester, photo_message, upload, self._caption(message.text))
+        await self.figures.from_photo(requester, photo_message, upload, self._caption(message.text), message)
 
     @guarded
     async def on_unknown_command(self, update: Update, context: Context) -> None:
@@ -206,9 +206,9 @@ class Handlers:
             return
         album = message.media_group_id
         if album and album in self._albums:  # a later photo of an album: only its caption may be used
-            draft = self.figures.drafts.get(self._albums[album] or "")
+            draft = await self.figures.drafts.get(self._albums[album] or "")
             if draft is not None and message.caption:
-                await self.figures.caption_given(draft, self._caption(message.caption))
+                await self.figures.caption_given(draft, message, self._caption(message.caption))
             return
         if album:
             self._remember_album(album)
@@ -218,7 +218,8 @@ class Handlers:
             return
         if album:
             await self.messenger.reply(message, ALBUM)
-        draft = await self.figures.from_photo(requester, message, upload, self._caption(message.caption))
+        caption = self._caption(message.caption)
+        draft = await self.figures.from_photo(requester, message, upload, caption, message)
         if album:
             self._albums[album] = draft.id
 
@@ -239,13 +240,13 @@ class Handlers:
     async def on_text(self, update: Update, context: Context) -> None:
         """The name a draft asked for; elsewhere a hint (in groups only for replies to the bot)."""
         message = update.message
-        draft = self.figures.drafts.of(requester_of(update))
+        draft = await self.figures.drafts.of(requester_of(update))
         replied = message.reply_to_message
         answers = is_private(message) or (
             replied is not None and draft is not None and replied.id == draft.asked
         )
         if draft is not None and draft.needs_name and answers:
-            await self.figures.name_given(draft, message.text or "")
+            await self.figures.name_given(draft, message)
         elif draft is not None and draft.spec is None and is_private(message):
             await self.messenger.reply(message, PICK_FIRST)
         elif self.for_me(message):

@@ -14,6 +14,7 @@ from bot.store.tables import (
     consents,
     drafts,
     figures,
+    inbox,
     jobs,
     photos,
     spend,
@@ -51,6 +52,9 @@ class PrivacyStore:
             for table in PERSONAL_TABLES:
                 result = await connection.execute(delete(table).where(owned_by(table, platform, user_id)))
                 counts[table.name] = result.rowcount
+            # What they sent that is waiting, and the keys of what was handled (this request among them):
+            # deleted too, but bookkeeping, not something to count back to them.
+            await connection.execute(delete(inbox).where(owned_by(inbox, platform, user_id)))
         await self._db.checkpoint()
         return counts
 

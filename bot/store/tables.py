@@ -253,6 +253,5 @@ PERSONAL_TABLES = (
     challenge_entries,
     challenge_votes,
     challenge_results,
-    inbox,
     drafts,
 )

@@ -135,6 +135,10 @@ class FakeTelegram(LocalServer):
         self.webhook: dict[str, Any] | None = None
         self.webhook_answers: list[int] = []  # HTTP status of each update pushed to the webhook
         self._updates: list[dict[str, Any]] = []
+        self._given: dict[int, dict[str, Any]] = {}  # every update ever queued, by id
+        self.handed_out: list[int] = []  # update ids in the order getUpdates returned them
+        self._holds: dict[str, asyncio.Event] = {}  # method (or "file") → released when set
+        self.held: list[str] = []  # calls that are waiting in a hold
         self._update_ids = itertools.count(1)
         self._message_ids: defaultdict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._file_ids = itertools.count(1)
@@ -167,6 +171,8 @@ class FakeTelegram(LocalServer):
 
     async def close(self) -> None:
         self._closing = True
+        for gate in self._holds.values():
+            gate.set()
         async with self._changed:
             self._changed.notify_all()
         for push in list(self._tasks):
@@ -187,6 +193,43 @@ class FakeTelegram(LocalServer):
         ``migrate_to``, 400 saying that the group is now the supergroup of that id)."""
         status = 400 if migrate_to is not None else status
         self._failures[method].extend([(status, retry_after, migrate_to)] * times)
+
+    def hold(self, method: str) -> None:
+        """From now on, calls of ``method`` (``"file"``: downloads) wait without being carried out or
+        answered, as if stuck on the way, until ``release``; a held call whose caller is gone by then
+        (its process was killed) is dropped, never carried out."""
+        self._holds.setdefault(method, asyncio.Event())
+
+    def release(self, method: str) -> None:
+        """Let held and later calls of ``method`` through."""
+        gate = self._holds.pop(method, None)
+        if gate is not None:
+            gate.set()
+
+    async def wait_for_hold(self, method: str, timeout: float = 30.0) -> None:
+        """Until a call of ``method`` is waiting in its hold."""
+        await self.until(lambda: True if method in self.held else None, timeout)
+
+    async def _pass_hold(self, method: str, request: web.Request) -> bool:
+        """Wait out a hold on ``method``; whether the caller is still there to be answered."""
+        gate = self._holds.get(method)
+        if gate is None:
+            return True
+        self.held.append(method)
+        self._notify()
+        await gate.wait()
+        transport = request.transport
+        return transport is not None and not transport.is_closing()
+
+    @property
+    def last_update_id(self) -> int:
+        """The id of the newest update queued for the bot."""
+        return max(self._given)
+
+    def redeliver(self, update_id: int) -> None:
+        """Hand the bot again an update it was given before, with the same ``update_id``, as Telegram does
+        when the confirmation of it was lost."""
+        self._hand_over(copy.deepcopy(self._given[update_id]))
 
     def answer_late(self, method: str, seconds: float, chat_id: int | None = None) -> None:
         """Carry out the next call of ``method`` (to ``chat_id``, when given) at once, but answer it only
@@ -371,6 +414,11 @@ class FakeTelegram(LocalServer):
 
     def _queue(self, update: dict[str, Any]) -> None:
         update = {"update_id": next(self._update_ids), **update}
+        self._given[update["update_id"]] = copy.deepcopy(update)
+        self._hand_over(update)
+
+    def _hand_over(self, update: dict[str, Any]) -> None:
+        """Offer ``update`` to the next ``getUpdates``, or push it to the webhook."""
         if self.webhook is None:
             self._updates.append(update)
             self._notify()
@@ -435,7 +483,7 @@ class FakeTelegram(LocalServer):
 
     async def wait_for(self, check: Callable[[Call], bool], timeout: float = 15.0) -> Call:
         """The first successful call (already made or still to come) for which ``check`` holds."""
-        return await self._first(lambda: next((c for c in self.calls if c.ok and check(c)), None), timeout)
+        return await self.until(lambda: next((c for c in self.calls if c.ok and check(c)), None), timeout)
 
     async def wait_for_text(self, chat_id: int, part: str, timeout: float = 15.0) -> dict[str, Any]:
         """The first bot message in ``chat_id`` whose text or caption contains ``part`` (now or later)."""
@@ -444,9 +492,9 @@ class FakeTelegram(LocalServer):
             messages = self._bot_messages(chat_id)
             return next((m for m in messages if part in (m.get("text") or m.get("caption") or "")), None)
 
-        return await self._first(find, timeout)
+        return await self.until(find, timeout)
 
-    async def _first(self, find: Callable[[], Any], timeout: float) -> Any:
+    async def until(self, find: Callable[[], Any], timeout: float = 15.0) -> Any:
         """What ``find()`` returns once it is not None, looked for again after every change."""
         async with asyncio.timeout(timeout), self._changed:
             while (found := find()) is None:
@@ -462,6 +510,8 @@ class FakeTelegram(LocalServer):
             )
         method = request.match_info["method"]
         params, files = await self._read(request)
+        if not await self._pass_hold(method, request):
+            return web.Response(status=499)
         call = Call(method, params, files, at=time.monotonic())
         if method != "getUpdates" and self._failures[method]:
             status, retry_after, migrate_to = self._failures[method].popleft()
@@ -531,11 +581,17 @@ class FakeTelegram(LocalServer):
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:
                     break
-        return copy.deepcopy(self._updates[: int(params.get("limit") or 100)])
+        given = copy.deepcopy(self._updates[: int(params.get("limit") or 100)])
+        self.handed_out.extend(update["update_id"] for update in given)
+        if given:
+            self._notify()
+        return given
 
     async def _file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
             return web.Response(status=401)
+        if not await self._pass_hold("file", request):
+            return web.Response(status=499)
         stored = self._files.get(request.match_info["path"].removeprefix("files/"))
         if stored is None or stored[0] is None:
             return web.Response(status=404)
