@@ -136,6 +136,7 @@ class Feed:
 
     async def serve_webhook(self, url: str, path: str, listen: str, port: int, secret: str) -> None:
         """Serve Telegram's webhook POSTs at ``path`` until cancelled, after telling Telegram the URL."""
+
         async def on_post(request: web.Request) -> web.Response:
             return await self._on_post(request, secret)
 
