@@ -35,6 +35,11 @@ class Inbox:
         """Store what arrived before the platform is told; whether it is new, still waiting, or handled."""
         return await self._store.inbox.receive(platform, key, user_id, payload, self._clock())
 
+    async def rewrite(self, platform: str, key: str, payload: bytes) -> None:
+        """Keep ``payload`` in place of what was received, until it is handled (e.g. once the platform
+        gave the acknowledgement an id)."""
+        await self._store.inbox.rewrite(platform, key, payload)
+
     async def start(self, platform: str, key: str) -> bool:
         """Note that handling starts; ``False`` when it has been started ``MAX_STARTS`` times already
         without finishing (then it is given up and marked handled, and the caller says so)."""

@@ -1,5 +1,6 @@
 """``figurebot run`` killed (SIGKILL, as a crash or the OOM killer would) at each point between a Telegram
-update arriving and its figure being posted: after a restart every user gets their figure exactly once.
+update or a Discord interaction arriving and its figure being posted: after a restart every user gets
+their figure exactly once.
 
 The one window that cannot be exactly-once is a kill after Telegram took the figure and before the bot
 recorded that (the Bot API has no idempotency key): there, at most one duplicate.
@@ -20,10 +21,14 @@ from cryptography.fernet import Fernet
 from bot.jobs import Status
 from bot.privacy import Vault
 from bot.store.repository import Store
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_api import User as DiscordUser
 from tests.fakes.telegram_api import BOT_USERNAME, TOKEN, FakeTelegram
 from tests.test_processes import PERSON, ROOT, environment
 
 KEY = Fernet.generate_key().decode()
+DISCORD_TOKEN = "MTA0fake.bot.token-for-tests"
+ALICE = DiscordUser(100_000_000_000_000_001, "Alice")
 CAPTION = "Ann | astronaut"
 ANN = FakeTelegram.user(1001, "Ann")
 GROUP = FakeTelegram.group()
@@ -49,15 +54,32 @@ class Run:
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": api.base_url,
             "TELEGRAM_FILE_BASE_URL": api.file_base_url,
-            "FIGUREBOT_SECRET_KEY": KEY,
         }
-        path = data.parent / f"{name}.log"
-        log = path.open("wb")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=environment(data, **settings), stderr=log
-        )
+        run = await cls.spawn(data, name, settings)
         started = len(api.sent("setMyCommands"))
         await api.until(lambda: True if len(api.sent("setMyCommands")) > started else None, timeout=60)
+        return run
+
+    @classmethod
+    async def on_discord(cls, data: Path, api: FakeDiscord, name: str) -> Run:
+        settings = {
+            "DISCORD_TOKEN": DISCORD_TOKEN,
+            "DISCORD_API_BASE_URL": api.api_url,
+            "DISCORD_GATEWAY_URL": api.gateway_url,
+        }
+        identified = len(api.identifies)
+        run = await cls.spawn(data, name, settings)
+        await api.wait_ready(identifies=identified + 1)
+        return run
+
+    @classmethod
+    async def spawn(cls, data: Path, name: str, settings: dict[str, str]) -> Run:
+        path = data.parent / f"{name}.log"
+        log = path.open("wb")
+        env = environment(data, FIGUREBOT_SECRET_KEY=KEY, **settings)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stderr=log
+        )
         return cls(process, log, path)
 
     async def kill(self) -> None:
@@ -90,10 +112,10 @@ def figures(api: FakeTelegram, chat: int) -> list[Any]:
     return api.sent("sendPhoto", chat) + api.sent("sendDocument", chat)
 
 
-async def stored_jobs(data: Path) -> list[Any]:
+async def stored_jobs(data: Path, platform: str = "telegram", user: str = str(ANN["id"])) -> list[Any]:
     store = await Store.open(f"sqlite+aiosqlite:///{data / 'figurebot.db'}", Vault(KEY.encode()))
     try:
-        return await store.jobs.in_status("telegram", str(ANN["id"]), Status.DONE)
+        return await store.jobs.in_status(platform, user, Status.DONE)
     finally:
         await store.close()
 
@@ -189,3 +211,45 @@ async def test_four_people_mid_flight_each_get_one_figure(tmp_path: Path) -> Non
             await api.until(lambda chat=person["id"]: figures(api, chat) or None, timeout=120)
         await second.stop()
         assert [len(figures(api, person["id"])) for person in people] == [1, 1, 1, 1]
+
+
+def ask_on_discord(api: FakeDiscord, kind: str) -> dict[str, Any]:
+    """Alice asks for a figure: ``/figure`` with a photo, or "Make my figure" on a photo she posted."""
+    photo = api.attachment(PERSON.read_bytes(), "me.png", "image/png")
+    if kind == "slash":
+        return api.slash("figure", ALICE, photo=photo, name="Alice", theme="astronaut")
+    posted = api.user_message(ALICE, "me!", [photo])
+    return api.message_command("Make my figure", ALICE, posted)
+
+
+DISCORD_HOLDS = {"downloading": ("GET", "/attachments/"), "uploading": ("POST", r"/webhooks/\d+/[^/]+$")}
+
+
+@pytest.mark.parametrize("kind", ["slash", "menu"])
+@pytest.mark.parametrize("point", ["acknowledged", "downloading", "painting", "uploading"])
+async def test_killed_anywhere_before_the_post_every_discord_figure_comes_once(
+    tmp_path: Path, kind: str, point: str
+) -> None:
+    data = tmp_path / "data"
+    async with FakeDiscord() as api:
+        first = await Run.on_discord(data, api, "first")
+        held = DISCORD_HOLDS.get(point)
+        if held:
+            api.hold(*held)
+        interaction = ask_on_discord(api, kind)
+        await api.dispatch(interaction)
+        assert (await api.callback(interaction)).json["type"] == 5  # acknowledged: "thinking…"
+        if held:
+            await api.wait_for(lambda: api.held, timeout=60)  # the request is on its way, stuck
+        elif point == "painting":
+            await first.logged("job.started")
+        await first.kill()
+        api.release()  # the dead process's request is dropped; the next one gets through
+        assert not api.followups(interaction)
+        second = await Run.on_discord(data, api, "second")
+        figure = await api.wait_for(lambda: api.followups(interaction), timeout=90)
+        await asyncio.sleep(1)  # time for a second one, which must not come
+        await second.stop()
+        assert len(api.followups(interaction)) == 1
+        assert figure[0]["embeds"][0]["title"] == "Alice"
+    assert len(await stored_jobs(data, "discord", str(ALICE.id))) == 1

@@ -721,9 +721,9 @@ async def test_figure_settings_are_for_admins_and_channels_are_honoured(
             bot, api.slash("figure-settings", ALICE, channels=f"<#{other}>", **admin)
         )
         assert f"• makes figures in: <#{other}>" in saved
-        blocked = await bot.figure()
-        message = await api.wait_original(blocked, lambda message: message["content"] != "")
-        assert message["content"] == f"I make figures only in <#{other}> on this server."
+        photo = api.attachment(PNG, "me.png", "image/png")
+        blocked = await private_answer(bot, api.slash("figure", ALICE, photo=photo))
+        assert blocked == f"I make figures only in <#{other}> on this server."
         assert not api.requests("GET", "/attachments/")
 
         bad = await private_answer(
@@ -739,9 +739,11 @@ async def test_figure_settings_are_for_admins_and_channels_are_honoured(
 
         in_thread = await bot.figure(channel_id=720_000_000_000_000_077, thread_of=other)
         await bot.result(in_thread)  # a thread is open where its channel is
-        elsewhere = await bot.figure(channel_id=720_000_000_000_000_078, thread_of=CHANNEL_ID)
-        message = await api.wait_original(elsewhere, lambda message: message["content"] != "")
-        assert message["content"] == f"I make figures only in <#{other}> on this server."
+        photo = api.attachment(PNG, "me.png", "image/png")
+        elsewhere = api.slash(
+            "figure", ALICE, photo=photo, channel_id=720_000_000_000_000_078, thread_of=CHANNEL_ID
+        )
+        assert await private_answer(bot, elsewhere) == f"I make figures only in <#{other}> on this server."
 
         changes = {"channels": "all", "daily_quota": "5", "photo_retention": "30m", "local_only": True}
         saved = await private_answer(bot, api.slash("figure-settings", ALICE, **changes, **admin))

@@ -26,6 +26,8 @@ async def test_an_update_is_new_then_waiting_then_recognised_once_handled(tmp_pa
         assert [(item.key, item.user_id, item.payload) for item in waiting] == [
             ("41", "1001", b'{"photo": 1}')
         ]
+        await inbox.rewrite("telegram", "41", b'{"photo": 2}')
+        assert [item.payload for item in await inbox.waiting("telegram")] == [b'{"photo": 2}']
         await inbox.handled("telegram", "41")
         assert await inbox.waiting("telegram") == []
         assert await inbox.receive("telegram", "41", "1001", b'{"photo": 1}') is Arrival.HANDLED

@@ -26,6 +26,7 @@ from adapters.discord.announcements import VoteButton
 from adapters.discord.challenges import ChallengeCommands
 from adapters.discord.commands import FigureCommands
 from adapters.discord.downloads import Downloads
+from adapters.discord.pending import PendingFigures
 from adapters.discord.tree import FigureTree
 from adapters.discord.views import DYNAMIC_ITEMS, Buttons
 from bot.challenges import ChallengeService
@@ -95,9 +96,12 @@ class FigureClient(discord.Client):
         self.downloads = Downloads()
         self.buttons = Buttons(engine, challenges)
         self._redelivery: asyncio.Task[int] | None = None
+        self._resumed: asyncio.Task[None] | None = None
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
         self.tree = FigureTree(self)
-        figures = FigureCommands(engine, challenges, self.downloads, IntakeLimits.from_settings(settings))
+        limits = IntakeLimits.from_settings(settings)
+        self.pending = PendingFigures(engine, self.downloads, limits, self)
+        figures = FigureCommands(engine, challenges, self.pending, limits)
         for command in (*figures.commands(), ChallengeCommands(engine, challenges)):
             self.tree.add_command(command)
 
@@ -129,8 +133,10 @@ class FigureClient(discord.Client):
         await self.sync_commands()
         self.downloads.open()
         self.logged_in = True
-        # Figures that finished while the bot was away (or Discord was unreachable) go out now.
+        # Figures that finished while the bot was away (or Discord was unreachable) go out now, and
+        # figures asked for just before a crash are made.
         self._redelivery = asyncio.create_task(self.engine.redeliver())
+        self._resumed = asyncio.create_task(self.pending.resume())
 
     async def sync_commands(self) -> None:
         """Register the commands with Discord: in ``DISCORD_GUILD_IDS`` at once, else globally."""
@@ -145,7 +151,8 @@ class FigureClient(discord.Client):
 
     async def close(self) -> None:
         self.logged_in = False
-        if self._redelivery is not None:
-            self._redelivery.cancel()
+        for task in (self._redelivery, self._resumed):
+            if task is not None:
+                task.cancel()
         await self.downloads.close()
         await super().close()

@@ -5,7 +5,6 @@ command tree's ``on_error``."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from typing import Any, Literal
@@ -13,9 +12,10 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from adapters.discord.downloads import Downloads
+from adapters.discord.pending import FigureRequest, PendingFigures
 from adapters.discord.replies import (
     Interaction,
+    Reply,
     defer,
     ensure_channel_allowed,
     plain,
@@ -40,7 +40,7 @@ from bot.chats import ChatSettings
 from bot.config import Settings, parse_duration
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
-from bot.intake import IntakeLimits, PhotoRejected, accept_photo, check_file_size
+from bot.intake import IntakeLimits, PhotoRejected, check_file_size
 from bot.spec import FigureSpec, make_spec
 from bot.themes import catalog
 
@@ -161,11 +161,11 @@ class FigureCommands:
     (an ``app_commands.Group`` would put them under one name)."""
 
     def __init__(
-        self, engine: JobEngine, challenges: ChallengeService, downloads: Downloads, limits: IntakeLimits
+        self, engine: JobEngine, challenges: ChallengeService, pending: PendingFigures, limits: IntakeLimits
     ) -> None:
         self.engine = engine
         self.challenges = challenges
-        self.downloads = downloads
+        self.pending = pending
         self.limits = limits
 
     def commands(self) -> list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu]:
@@ -195,15 +195,18 @@ class FigureCommands:
         private: bool,
         note: str,
     ) -> None:
-        """Check the attachment, acknowledge, download and clean the photo, and queue the figure."""
+        """Check the attachment, store the request, acknowledge, download and clean the photo, and queue
+        the figure (see ``pending``: a crash anywhere in between loses nothing)."""
         limits = replace(self.limits, max_bytes=min(self.limits.max_bytes, interaction.filesize_limit))
         check_attachment(attachment, limits)
-        reply = await defer(interaction, private, note)
         await ensure_channel_allowed(self.engine, interaction)
-        data = await self.downloads.fetch(attachment, limits)
-        photo = await asyncio.to_thread(accept_photo, data, limits)
-        del data
-        await self.engine.submit(requester_of(interaction), photo, spec, ref=reply.to_ref())
+        key = str(interaction.id)
+        unanswered = Reply.to(interaction, private, note)
+        request = FigureRequest(requester_of(interaction), spec, attachment.url, limits.max_bytes, unanswered)
+        await self.pending.receive(key, request)
+        request = replace(request, reply=await defer(interaction, private, note))
+        await self.pending.acknowledged(key, request)
+        await self.pending.make(key, request)
 
     @app_commands.describe(
         photo="A photo of you: JPEG, PNG, WebP, HEIC…",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import aiohttp
-import discord
 
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, check_file_size
@@ -30,13 +29,14 @@ class Downloads:
             await self._session.close()
             self._session = None
 
-    async def fetch(self, attachment: discord.Attachment, limits: IntakeLimits) -> bytes:
-        """The attachment's bytes, refused past ``limits.max_bytes`` even when Discord said it was smaller."""
+    async def fetch(self, url: str, limits: IntakeLimits) -> bytes:
+        """The bytes of the attachment at ``url``, refused past ``limits.max_bytes`` even when Discord said
+        it was smaller."""
         if self._session is None:
             raise UserFacingError(DOWNLOAD_FAILED)
         chunks, size = [], 0
         try:
-            async with self._session.get(attachment.url) as response:
+            async with self._session.get(url) as response:
                 if response.status != 200:
                     log.warning("attachment download failed: HTTP %s", response.status)
                     raise UserFacingError(DOWNLOAD_FAILED)

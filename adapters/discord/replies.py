@@ -44,6 +44,19 @@ class Reply:
     private: bool
     note: str = ""  # a line shown under every status of the job
 
+    @classmethod
+    def to(cls, interaction: Interaction, private: bool, note: str = "", message_id: int = 0) -> Reply:
+        """The reply to ``interaction``; ``message_id`` 0 until its status message exists."""
+        return cls(
+            application_id=interaction.application_id,
+            token=interaction.token,
+            channel_id=interaction.channel_id or 0,
+            message_id=message_id,
+            created_at=discord.utils.snowflake_time(interaction.id).timestamp(),
+            private=private,
+            note=note,
+        )
+
     def to_ref(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
 
@@ -108,15 +121,7 @@ async def defer(interaction: Interaction, private: bool, note: str = "") -> Repl
     message_id = callback.message_id if callback is not None else None
     if message_id is None:
         message_id = (await interaction.original_response()).id
-    return Reply(
-        application_id=interaction.application_id,
-        token=interaction.token,
-        channel_id=interaction.channel_id or 0,
-        message_id=message_id,
-        created_at=discord.utils.snowflake_time(interaction.id).timestamp(),
-        private=private,
-        note=note,
-    )
+    return Reply.to(interaction, private, note, message_id)
 
 
 async def say_publicly(interaction: Interaction, work: Awaitable[str]) -> None:

@@ -51,6 +51,11 @@ class InboxStore:
             return Arrival.HANDLED if found and found[0].handled_at is not None else Arrival.WAITING
         return Arrival.NEW
 
+    async def rewrite(self, platform: str, key: str, payload: bytes) -> None:
+        """Replace what is kept of something not handled yet (what its handling learnt meanwhile)."""
+        where = and_(_one(platform, key), inbox.c.handled_at.is_(None))
+        await self._db.execute(update(inbox).where(where).values(payload=self._db.vault.seal(payload)))
+
     async def start(self, platform: str, key: str) -> int:
         """Count one more start of handling it; how many there have been."""
         async with self._db.transaction() as connection:

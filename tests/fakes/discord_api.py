@@ -153,6 +153,8 @@ class FakeDiscord(LocalServer):
         self._expired: set[str] = set()
         self._attachments: dict[int, tuple[bytes, str]] = {}
         self._rules: list[_Rule] = []
+        self._holds: list[tuple[str, re.Pattern[str], asyncio.Event]] = []
+        self.held: list[str] = []  # paths of requests waiting in a hold
         self._dm_channels: dict[int, int] = {}
         self._counter = 0
         self._sequence = 0
@@ -203,6 +205,7 @@ class FakeDiscord(LocalServer):
         return app
 
     async def close(self) -> None:
+        self.release()
         if self._live is not None:
             await self._live.close()
         await super().close()
@@ -231,6 +234,17 @@ class FakeDiscord(LocalServer):
         ``after`` of them went through."""
         body = {"code": code, "message": f"Fake failure {status}"}
         self._rules.append(_Rule(method, re.compile(path), status, times, body, after=after))
+
+    def hold(self, method: str, path: str) -> None:
+        """From now on, requests matching ``method`` and the ``path`` regex wait without being carried out
+        or answered, until ``release``; a held request whose caller is gone by then is dropped."""
+        self._holds.append((method, re.compile(path), asyncio.Event()))
+
+    def release(self) -> None:
+        """Let held and later requests through."""
+        for _, _, gate in self._holds:
+            gate.set()
+        self._holds.clear()
 
     def heal(self) -> None:
         """Drop the scripted 429s and failures that have not happened yet."""
@@ -514,6 +528,12 @@ class FakeDiscord(LocalServer):
             self.token = authorization.removeprefix("Bot ")
         body, files = await self._body(request)
         path = request.path.removeprefix(API)
+        gate = next((g for m, p, g in self._holds if m == request.method and p.match(path)), None)
+        if gate is not None:
+            self.held.append(path)
+            await gate.wait()
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)
         sent = Sent(request.method, path, body, files, time.monotonic())
         self.sent.append(sent)
         request[SENT] = sent
