@@ -19,7 +19,8 @@ import discord
 from discord.ui import Button, DynamicItem
 
 from adapters.challenge_wording import called_off_text, more_entries_text, results_text, voting_text
-from adapters.discord.delivery import Connection, NotConnected
+from adapters.discord.connection import Connection
+from adapters.discord.delivery import NotConnected
 from adapters.discord.markup import MARKDOWN
 from adapters.discord.replies import Interaction, fit
 from adapters.discord.views import buttons_of, guarded

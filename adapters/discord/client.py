@@ -26,7 +26,7 @@ from adapters.discord.announcements import VoteButton
 from adapters.discord.challenges import ChallengeCommands
 from adapters.discord.commands import FigureCommands
 from adapters.discord.downloads import Downloads
-from adapters.discord.pending import PendingFigures
+from adapters.discord.pending import Pending
 from adapters.discord.tree import FigureTree
 from adapters.discord.views import DYNAMIC_ITEMS, Buttons
 from bot.challenges import ChallengeService
@@ -94,13 +94,13 @@ class FigureClient(discord.Client):
         self.webhooks = RebasedWebhooks(settings.discord_api_base_url)
         self.logged_in = False
         self.downloads = Downloads()
-        self.buttons = Buttons(engine, challenges)
         self._redelivery: asyncio.Task[int] | None = None
         self._resumed: asyncio.Task[None] | None = None
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
         self.tree = FigureTree(self)
         limits = IntakeLimits.from_settings(settings)
-        self.pending = PendingFigures(engine, self.downloads, limits, self)
+        self.pending = Pending(engine, self.downloads, limits, self)
+        self.buttons = Buttons(engine, challenges, self.pending)
         figures = FigureCommands(engine, challenges, self.pending, limits)
         for command in (*figures.commands(), ChallengeCommands(engine, challenges)):
             self.tree.add_command(command)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from adapters.discord.pending import FigureRequest, PendingFigures
+from adapters.discord.pending import Kind, Pending, Request
 from adapters.discord.replies import (
     Interaction,
     Reply,
@@ -161,7 +161,7 @@ class FigureCommands:
     (an ``app_commands.Group`` would put them under one name)."""
 
     def __init__(
-        self, engine: JobEngine, challenges: ChallengeService, pending: PendingFigures, limits: IntakeLimits
+        self, engine: JobEngine, challenges: ChallengeService, pending: Pending, limits: IntakeLimits
     ) -> None:
         self.engine = engine
         self.challenges = challenges
@@ -201,12 +201,18 @@ class FigureCommands:
         check_attachment(attachment, limits)
         await ensure_channel_allowed(self.engine, interaction)
         key = str(interaction.id)
-        unanswered = Reply.to(interaction, private, note)
-        request = FigureRequest(requester_of(interaction), spec, attachment.url, limits.max_bytes, unanswered)
+        request = Request(
+            Kind.FIGURE,
+            requester_of(interaction),
+            Reply.to(interaction, private, note),
+            spec,
+            attachment.url,
+            limits.max_bytes,
+        )
         await self.pending.receive(key, request)
         request = replace(request, reply=await defer(interaction, private, note))
         await self.pending.acknowledged(key, request)
-        await self.pending.make(key, request)
+        await self.pending.carry_out(key, request)
 
     @app_commands.describe(
         photo="A photo of you: JPEG, PNG, WebP, HEIC…",

@@ -8,13 +8,13 @@ import asyncio
 import io
 import logging
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 from PIL import Image
 
+from adapters.discord.connection import Connection
 from adapters.discord.replies import Reply, plain
 from adapters.discord.views import result_view
 from adapters.wording import describe, job_status_line
@@ -33,28 +33,6 @@ TOKEN_UNUSABLE = (401, 403, 404)  # invalid or expired webhook token, unknown me
 
 class NotConnected(PlatformNotReady):
     """Discord is not reachable yet; the engine retries the delivery."""
-
-
-class Connection(Protocol):
-    """What posting outside an interaction needs of the Discord client (``FigureClient`` has it)."""
-
-    @property
-    def logged_in(self) -> bool: ...
-
-    @property
-    def user(self) -> discord.ClientUser | None: ...
-
-    def rest_context(self) -> AbstractContextManager[None]:
-        """Send the webhook requests made inside to the client's API base."""
-        ...
-
-    def webhook(self, application_id: int, token: str) -> discord.Webhook:
-        """An interaction's webhook, for its follow-ups and edits."""
-        ...
-
-    def get_partial_messageable(self, id: int, /) -> discord.PartialMessageable: ...
-
-    async def create_dm(self, user: discord.abc.Snowflake, /) -> discord.DMChannel: ...
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Figure requests kept from before Discord is told they arrived until their job is stored.
+"""Requests kept from before Discord is told they arrived until their effect is stored.
 
-Discord never sends an interaction twice, so a crash between its acknowledgement and its job would lose
-it. ``/figure`` and "Make my figure" therefore store the request (the photo's URL, the options, the
-interaction's token) in the engine's inbox before they defer, and mark it handled once the job is stored.
-At the next start, every request still waiting is made: its figure is answered through the interaction
-while its 15-minute token works, then as a channel message that mentions the member, like any late figure.
+Discord never sends an interaction twice, so a crash between its acknowledgement and its effect would lose
+it. ``/figure``, "Make my figure", Re-roll and Change theme, and a confirmed forget therefore store what
+they need (the photo's URL or the figure re-rolled, the options, the interaction's token) in the engine's
+inbox before they defer, and mark it handled once the job is stored or the data is deleted. At the next
+start, every request still waiting is carried out: a figure is answered through the interaction while its
+15-minute token works, then as a channel message that mentions the member, like any late figure.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import asyncio
 import json
 import logging
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 
 import discord
 
-from adapters.discord.delivery import Connection
+from adapters.discord.connection import Connection
 from adapters.discord.downloads import Downloads
 from adapters.discord.replies import Reply
-from adapters.wording import BROKEN
+from adapters.wording import BROKEN, forget_summary
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, accept_photo
@@ -32,35 +34,44 @@ log = logging.getLogger("figurebot.discord")
 PLATFORM = "discord"
 
 
-@dataclass(frozen=True)
-class FigureRequest:
-    """What making a figure needs after the interaction itself is gone."""
+class Kind(StrEnum):
+    FIGURE = "figure"  # a photo to make a figure of
+    REROLL = "reroll"  # another take of a figure (with another theme, maybe)
+    FORGET = "forget"  # delete everything of the member
 
+
+@dataclass(frozen=True)
+class Request:
+    """What carrying out an acknowledged interaction needs after the interaction itself is gone."""
+
+    kind: Kind
     requester: Requester
-    spec: FigureSpec
-    url: str  # the attachment on Discord's CDN
-    max_bytes: int
     reply: Reply  # its ``message_id`` is 0 until the deferral made the status message
+    spec: FigureSpec | None = None
+    url: str = ""  # a figure's photo, on Discord's CDN
+    max_bytes: int = 0
+    job_id: str = ""  # the figure re-rolled
 
     def dumps(self) -> bytes:
         data = {
+            **asdict(self),
             "requester": asdict(self.requester),
-            "spec": spec_to_json(self.spec),
-            "url": self.url,
-            "max_bytes": self.max_bytes,
             "reply": asdict(self.reply),
+            "spec": spec_to_json(self.spec) if self.spec is not None else None,
         }
         return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod
-    def loads(cls, payload: bytes) -> FigureRequest:
+    def loads(cls, payload: bytes) -> Request:
         data = json.loads(payload)
         return cls(
-            Requester(**data["requester"]),
-            spec_from_json(data["spec"]),
-            data["url"],
-            data["max_bytes"],
-            Reply(**data["reply"]),
+            **{
+                **data,
+                "kind": Kind(data["kind"]),
+                "requester": Requester(**data["requester"]),
+                "reply": Reply(**data["reply"]),
+                "spec": spec_from_json(data["spec"]) if data["spec"] is not None else None,
+            }
         )
 
 
@@ -69,8 +80,8 @@ def origin_of(key: str) -> str:
     return f"discord:interaction:{key}"
 
 
-class PendingFigures:
-    """Stores figure requests through the engine's inbox, makes their jobs, and resumes those a crash
+class Pending:
+    """Stores requests through the engine's inbox, carries them out, and resumes those a crash
     interrupted."""
 
     def __init__(
@@ -81,48 +92,62 @@ class PendingFigures:
         self.limits = limits
         self.connection = connection
 
-    async def receive(self, key: str, request: FigureRequest) -> None:
+    async def receive(self, key: str, request: Request) -> None:
         """Store the request (before Discord is told it arrived)."""
         await self.engine.inbox.receive(PLATFORM, key, request.requester.user_id, request.dumps())
 
-    async def acknowledged(self, key: str, request: FigureRequest) -> None:
+    async def acknowledged(self, key: str, request: Request) -> None:
         """The deferral made the status message: keep its id with the request."""
         await self.engine.inbox.rewrite(PLATFORM, key, request.dumps())
 
-    async def make(self, key: str, request: FigureRequest) -> None:
-        """Download and clean the photo and queue the job; the request is handled once the job is stored,
-        or once it is refused (the refusal is raised for the caller to answer)."""
+    async def carry_out(self, key: str, request: Request) -> dict[str, int]:
+        """Queue the figure, or forget the member (the counts per kind); the request is handled once that
+        is stored, or once it is refused (the refusal is raised for the caller to answer)."""
         if not await self.engine.inbox.start(PLATFORM, key):
             raise UserFacingError(BROKEN)
         try:
-            limits = replace(self.limits, max_bytes=request.max_bytes)
-            data = await self.downloads.fetch(request.url, limits)
-            photo = await asyncio.to_thread(accept_photo, data, limits)
-            del data
-            ref = request.reply.to_ref()
-            await self.engine.submit(request.requester, photo, request.spec, ref=ref, origin=origin_of(key))
+            counts = await self._effect(key, request)
         except UserFacingError:
             await self.engine.inbox.handled(PLATFORM, key)
             raise
         await self.engine.inbox.handled(PLATFORM, key)
+        return counts
+
+    async def _effect(self, key: str, request: Request) -> dict[str, int]:
+        requester, ref, origin = request.requester, request.reply.to_ref(), origin_of(key)
+        if request.kind is Kind.FORGET:
+            return await self.engine.forget(requester)
+        if request.kind is Kind.REROLL:
+            await self.engine.reroll(request.job_id, requester, request.spec, ref=ref, origin=origin)
+            return {}
+        limits = replace(self.limits, max_bytes=request.max_bytes)
+        data = await self.downloads.fetch(request.url, limits)
+        photo = await asyncio.to_thread(accept_photo, data, limits)
+        del data
+        await self.engine.submit(requester, photo, request.spec or FigureSpec(), ref=ref, origin=origin)
+        return {}
 
     async def resume(self) -> None:
-        """Make every request a stop or crash left waiting, oldest first."""
+        """Carry out every request a stop or crash left waiting, oldest first."""
         waiting = await self.engine.inbox.waiting(PLATFORM)
         if waiting:
             log_event(log, "discord.resumed", requests=len(waiting))
         for item in waiting:
-            request = await self._with_status_message(FigureRequest.loads(item.payload))
+            request = await self._with_status_message(Request.loads(item.payload))
             try:
-                await self.make(item.key, request)
+                counts = await self.carry_out(item.key, request)
             except UserFacingError as refusal:
-                await self._tell(request, refusal.message)
+                await self._tell(request, f"⚠️ {refusal.message}")
             except Exception:  # the next start tries it again (a few times at most)
-                log.exception("a waiting figure request failed; it is tried again at the next start")
+                log.exception("a waiting request failed; it is tried again at the next start")
+            else:
+                if request.kind is Kind.FORGET:
+                    await self._tell(request, forget_summary(counts))
 
-    async def _with_status_message(self, request: FigureRequest) -> FigureRequest:
-        """A request stored before its deferral made the status message learns that message's id from
-        Discord (``@original``: the interaction's first response), while the token works."""
+    async def _with_status_message(self, request: Request) -> Request:
+        """A request stored before its deferral made the status message (or a button's, whose message is
+        the one to answer on) learns that message's id from Discord (``@original``: the interaction's
+        first response, or the message of the button), while the token works."""
         reply = request.reply
         if reply.message_id or not reply.fresh():
             return request
@@ -134,20 +159,22 @@ class PendingFigures:
                 return request
         return replace(request, reply=replace(reply, message_id=original.id))
 
-    async def _tell(self, request: FigureRequest, text: str) -> None:
-        """Say why a resumed request made no figure: on its status message while the token works, else in
-        its channel, mentioning the member."""
+    async def _tell(self, request: Request, text: str) -> None:
+        """Say how a resumed request went: on its message while the token works, else in a private
+        request's DM or its channel, mentioning the member."""
         reply = request.reply
+        member = discord.Object(int(request.requester.user_id))
         with self.connection.rest_context():
             try:
                 if reply.message_id and reply.fresh():
                     webhook = self.connection.webhook(reply.application_id, reply.token)
-                    await webhook.edit_message(reply.message_id, content=f"⚠️ {text}")
-                    return
-                member = int(request.requester.user_id)
-                await self.connection.get_partial_messageable(reply.channel_id).send(
-                    f"<@{member}> ⚠️ {text}",
-                    allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
-                )
+                    await webhook.edit_message(reply.message_id, content=text, view=None)
+                elif reply.private:
+                    await (await self.connection.create_dm(member)).send(text)
+                else:
+                    await self.connection.get_partial_messageable(reply.channel_id).send(
+                        f"<@{member.id}> {text}",
+                        allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
+                    )
             except discord.HTTPException as error:
-                log.warning("could not say why a resumed figure was not made (HTTP %s)", error.status)
+                log.warning("could not say how a resumed request went (HTTP %s)", error.status)

@@ -16,8 +16,10 @@ import discord
 from discord.ui import Button, DynamicItem, Select
 
 from adapters.challenge_wording import entered_text
+from adapters.discord.pending import Kind, Pending, Request
 from adapters.discord.replies import (
     Interaction,
+    Reply,
     defer,
     ensure_channel_allowed,
     plain,
@@ -78,9 +80,10 @@ def shows_job(message: discord.Message | None, job_id: str) -> bool:
 class Buttons:
     """What the buttons and menus do, on the engine and the challenges."""
 
-    def __init__(self, engine: JobEngine, challenges: ChallengeService) -> None:
+    def __init__(self, engine: JobEngine, challenges: ChallengeService, pending: Pending) -> None:
         self.engine = engine
         self.challenges = challenges
+        self.pending = pending
         self.presses = RecentPresses()  # to tell double taps on a figure's buttons
 
     async def _own_job(self, interaction: Interaction, job_id: str) -> Job:
@@ -98,8 +101,15 @@ class Buttons:
             await interaction.response.defer()
             return
         spec = replace(job.spec, theme=theme) if theme else None
-        reply = await defer(interaction, private=bool(message and message.flags.ephemeral))
-        await self.engine.reroll(job.id, requester_of(interaction), spec, ref=reply.to_ref())
+        private = bool(message and message.flags.ephemeral)
+        key = str(interaction.id)
+        request = Request(
+            Kind.REROLL, requester_of(interaction), Reply.to(interaction, private), spec, job_id=job.id
+        )
+        await self.pending.receive(key, request)  # a crash from here on loses nothing (see pending)
+        request = replace(request, reply=await defer(interaction, private))
+        await self.pending.acknowledged(key, request)
+        await self.pending.carry_out(key, request)
 
     async def delete(self, interaction: Interaction, job_id: str) -> None:
         """The stored figure and its job go first, then the message, if it is the one showing that figure."""
@@ -125,8 +135,11 @@ class Buttons:
     async def forget(self, interaction: Interaction, user_id: int) -> None:
         if user_id != interaction.user.id:
             raise UserFacingError(NOT_YOUR_DATA)
+        key = str(interaction.id)
+        request = Request(Kind.FORGET, requester_of(interaction), Reply.to(interaction, private=True))
+        await self.pending.receive(key, request)  # once confirmed, a forget completes, crash or not
         await interaction.response.defer()  # deleting everything may take a while
-        counts = await self.engine.forget(requester_of(interaction))
+        counts = await self.pending.carry_out(key, request)
         await interaction.edit_original_response(content=forget_summary(counts), view=None)
 
     async def vote(self, interaction: Interaction, challenge_id: str, number: int) -> None:

@@ -1,0 +1,76 @@
+"""Discord requests stored before their acknowledgement and carried out at the next start when a crash
+came first: a figure, a re-roll and a confirmed forget, answered in the channel (or a DM for a private
+request) once the interaction's token no longer works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.discord.pending import Kind, Request
+from adapters.discord.replies import Reply
+from bot.jobs import Requester
+from bot.privacy import Vault, load_key
+from bot.spec import make_spec
+from bot.store.repository import Store
+from tests.engine_kit import settings_for
+from tests.fakes.discord_api import CHANNEL_ID, GUILD_ID, FakeDiscord
+from tests.test_discord import ALICE, PNG, running
+
+ALICE_HERE = Requester("discord", str(ALICE.id), str(CHANNEL_ID), str(GUILD_ID))
+
+
+def stale_reply(private: bool = False) -> Reply:
+    """The reply of an interaction made long ago: its token no longer works."""
+    return Reply(1, "expired-token", CHANNEL_ID, 0, created_at=1.0, private=private)
+
+
+async def left_waiting(tmp_path: Path, key: str, request: Request) -> None:
+    """What a process stored before it died: ``request``, not carried out."""
+    settings = settings_for(tmp_path)
+    store = await Store.open(settings.database, Vault(load_key(settings)))
+    await store.inbox.receive("discord", key, request.requester.user_id, request.dumps(), 1.0)
+    await store.close()
+
+
+async def test_a_figure_asked_for_before_a_crash_is_made_and_posted_with_a_mention(tmp_path: Path) -> None:
+    async with FakeDiscord() as api:
+        photo = api.attachment(PNG, "me.png", "image/png")
+        spec = make_spec(name="Alice", theme="pirate")
+        request = Request(Kind.FIGURE, ALICE_HERE, stale_reply(), spec, photo["url"], 10 * 1024 * 1024)
+        await left_waiting(tmp_path, "900", request)
+        async with running(api, tmp_path) as bot:
+            posted = await api.wait_for(lambda: api.channel_messages(), timeout=15)
+            assert posted[0]["content"] == f"<@{ALICE.id}> your figure of Alice (Pirate) is ready."
+            assert bot.generator.painted == ["Alice"]
+            assert await bot.engine.inbox.waiting("discord") == []
+
+
+async def test_a_re_roll_pressed_before_a_crash_is_made(tmp_path: Path) -> None:
+    async with FakeDiscord() as api:
+        async with running(api, tmp_path) as bot:
+            await bot.result(await bot.figure(name="Alice"))
+            job = await bot.job_of()
+        wizard = make_spec(name="Alice", theme="wizard")
+        await left_waiting(
+            tmp_path, "901", Request(Kind.REROLL, ALICE_HERE, stale_reply(), wizard, job_id=job.id)
+        )
+        async with running(api, tmp_path) as bot:
+            posted = await api.wait_for(lambda: api.channel_messages(), timeout=15)
+            assert posted[0]["content"] == f"<@{ALICE.id}> your figure of Alice (Wizard) is ready."
+            assert bot.generator.painted == ["Alice"]  # this process painted the re-roll only
+            assert (await bot.job_of()).parent_id == job.id
+
+
+async def test_a_confirmed_forget_completes_after_a_crash_and_says_so_privately(tmp_path: Path) -> None:
+    async with FakeDiscord() as api:
+        async with running(api, tmp_path) as bot:
+            await bot.result(await bot.figure(name="Alice"))
+        await left_waiting(tmp_path, "902", Request(Kind.FORGET, ALICE_HERE, stale_reply(private=True)))
+        async with running(api, tmp_path) as bot:
+            dm = await api.wait_for(lambda: api.dm_channel(ALICE), timeout=15)
+            said = await api.wait_for(
+                lambda: [m for m in api.messages.values() if m["channel_id"] == str(dm)]
+            )
+            assert said[0]["content"] == "Forgotten. Deleted: 1 photo, 1 figure, 1 job."
+            assert await bot.store.jobs.latest("discord", str(ALICE.id)) is None
+            assert not api.channel_messages()  # nothing about it in the channel
