@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -34,8 +34,20 @@ ANN = FakeTelegram.user(1001, "Ann")
 GROUP = FakeTelegram.group()
 
 
+@pytest.fixture(autouse=True)
+def no_process_left() -> Iterator[None]:
+    """A failing test leaves no ``figurebot run`` behind."""
+    yield
+    for run in Run.started:
+        if run.process.returncode is None:
+            run.process.kill()
+    Run.started.clear()
+
+
 class Run:
-    """One ``figurebot run`` process serving the fake Telegram; its log goes to a file."""
+    """One ``figurebot run`` process serving a fake platform; its log goes to a file."""
+
+    started: ClassVar[list[Run]] = []
 
     def __init__(self, process: asyncio.subprocess.Process, log: IO[bytes], path: Path) -> None:
         self.process = process
@@ -80,7 +92,9 @@ class Run:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stderr=log
         )
-        return cls(process, log, path)
+        run = cls(process, log, path)
+        cls.started.append(run)
+        return run
 
     async def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
