@@ -1,6 +1,6 @@
 """Discord requests stored before their acknowledgement and carried out at the next start when a crash
-came first: a figure, a re-roll and a confirmed forget, answered in the channel (or a DM for a private
-request) once the interaction's token no longer works."""
+came first: a figure, a re-roll, a confirmed forget and a settings change, answered in the channel (or a
+DM for a private request) once the interaction's token no longer works."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ async def test_a_figure_asked_for_before_a_crash_is_made_and_posted_with_a_menti
     async with FakeDiscord() as api:
         photo = api.attachment(PNG, "me.png", "image/png")
         spec = make_spec(name="Alice", theme="pirate")
-        request = Request(Kind.FIGURE, ALICE_HERE, stale_reply(), spec, photo["url"], 10 * 1024 * 1024)
+        args = {"url": photo["url"], "max_bytes": 10 * 1024 * 1024}
+        request = Request(Kind.FIGURE, ALICE_HERE, stale_reply(), spec, args)
         await left_waiting(tmp_path, "900", request)
         async with running(api, tmp_path) as bot:
             posted = await api.wait_for(lambda: api.channel_messages(), timeout=15)
@@ -52,7 +53,7 @@ async def test_a_re_roll_pressed_before_a_crash_is_made(tmp_path: Path) -> None:
             job = await bot.job_of()
         wizard = make_spec(name="Alice", theme="wizard")
         await left_waiting(
-            tmp_path, "901", Request(Kind.REROLL, ALICE_HERE, stale_reply(), wizard, job_id=job.id)
+            tmp_path, "901", Request(Kind.REROLL, ALICE_HERE, stale_reply(), wizard, {"job_id": job.id})
         )
         async with running(api, tmp_path) as bot:
             posted = await api.wait_for(lambda: api.channel_messages(), timeout=15)
@@ -74,3 +75,20 @@ async def test_a_confirmed_forget_completes_after_a_crash_and_says_so_privately(
             assert said[0]["content"] == "Forgotten. Deleted: 1 photo, 1 figure, 1 job."
             assert await bot.store.jobs.latest("discord", str(ALICE.id)) is None
             assert not api.channel_messages()  # nothing about it in the channel
+
+
+def dm_texts(api: FakeDiscord) -> list[str]:
+    dm = api.dm_channel(ALICE)
+    return [message["content"] for message in api.messages.values() if message["channel_id"] == f"{dm}"]
+
+
+async def test_a_settings_change_made_before_a_crash_is_saved_and_confirmed(tmp_path: Path) -> None:
+    async with FakeDiscord() as api:
+        changes = {"daily_quota_per_user": 3, "channels": [str(CHANNEL_ID)]}
+        settings = Request(Kind.SETTINGS, ALICE_HERE, stale_reply(private=True), args={"changes": changes})
+        await left_waiting(tmp_path, "903", settings)
+        async with running(api, tmp_path) as bot:
+            said = await api.wait_for(lambda: dm_texts(api), timeout=15)
+            assert "• figures per member per day: 3" in said[0]
+            saved = await bot.engine.chat_settings(ALICE_HERE)
+            assert (saved.daily_quota_per_user, saved.channels) == (3, (str(CHANNEL_ID),))

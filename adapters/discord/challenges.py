@@ -10,7 +10,6 @@ from discord import app_commands
 from adapters.challenge_wording import (
     cancelled_text,
     challenge_status_text,
-    entered_text,
     leaderboard_text,
     moved_on_text,
     started_text,
@@ -18,10 +17,11 @@ from adapters.challenge_wording import (
 )
 from adapters.discord.commands import theme_choices
 from adapters.discord.markup import MARKDOWN
+from adapters.discord.pending import Kind, Pending, Request
 from adapters.discord.replies import (
     Interaction,
+    Reply,
     ensure_channel_allowed,
-    plain,
     requester_of,
     say,
     say_publicly,
@@ -45,10 +45,11 @@ class ChallengeCommands(
 ):
     """``/challenge`` and its subcommands, on the challenges (and the engine, for the server's settings)."""
 
-    def __init__(self, engine: JobEngine, challenges: ChallengeService) -> None:
+    def __init__(self, engine: JobEngine, challenges: ChallengeService, pending: Pending) -> None:
         super().__init__(guild_only=True, allowed_contexts=app_commands.AppCommandContext(guild=True))
         self.engine = engine
         self.challenges = challenges
+        self.pending = pending
 
     async def is_admin(self, interaction: Interaction) -> bool:
         """Whether the member may start, move on or cancel challenges: Manage Server, or the challenge role
@@ -111,9 +112,8 @@ class ChallengeCommands(
         name="enter", description="Enter your latest figure made in this channel since the challenge began."
     )
     async def enter(self, interaction: Interaction) -> None:
-        await think(interaction)
-        entered, number = await self.challenges.enter(requester_of(interaction))
-        await say(interaction, plain(entered_text(entered, number)))
+        request = Request(Kind.ENTER, requester_of(interaction), Reply.to(interaction, private=True))
+        await say(interaction, await self.pending.through(interaction, request, lambda: think(interaction)))
 
     @app_commands.command(name="withdraw", description="Take back your latest entry before voting starts.")
     async def withdraw(self, interaction: Interaction) -> None:

@@ -99,10 +99,10 @@ class FigureClient(discord.Client):
         super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
         self.tree = FigureTree(self)
         limits = IntakeLimits.from_settings(settings)
-        self.pending = Pending(engine, self.downloads, limits, self)
+        self.pending = Pending(engine, challenges, self.downloads, limits, self)
         self.buttons = Buttons(engine, challenges, self.pending)
         figures = FigureCommands(engine, challenges, self.pending, limits)
-        for command in (*figures.commands(), ChallengeCommands(engine, challenges)):
+        for command in (*figures.commands(), ChallengeCommands(engine, challenges, self.pending)):
             self.tree.add_command(command)
 
     def _get_state(self, **options: Any) -> Any:

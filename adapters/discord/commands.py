@@ -22,11 +22,11 @@ from adapters.discord.replies import (
     quoted,
     requester_of,
     say,
+    settings_text,
     think,
 )
 from adapters.discord.views import consent_view, forget_view
 from adapters.wording import (
-    chat_settings_lines,
     describe,
     privacy_text,
     quota_text,
@@ -36,8 +36,7 @@ from adapters.wording import (
 from bot.challenge_types import Phase
 from bot.challenges import ChallengeService
 from bot.chat_settings import parse_daily_quota
-from bot.chats import ChatSettings
-from bot.config import Settings, parse_duration
+from bot.config import parse_duration
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, PhotoRejected, check_file_size
@@ -139,22 +138,6 @@ def parse_retention(text: str) -> float | None:
         ) from None
 
 
-def settings_text(chat: ChatSettings, settings: Settings) -> str:
-    """The server's settings, one a line."""
-    channels = ", ".join(f"<#{channel}>" for channel in chat.channels) or "everywhere"
-    judges = "members with Manage Server" + (
-        f" and the role <@&{chat.admin_role}>" if chat.admin_role else ""
-    )
-    return "\n".join(
-        [
-            "figurebot on this server:",
-            f"• makes figures in: {channels}",
-            *chat_settings_lines(chat, settings),
-            f"• who runs challenges: {judges}",
-        ]
-    )
-
-
 class FigureCommands:
     """``/figure``, "Make my figure", ``/themes``, ``/privacy``, ``/forget``, ``/cancel``, ``/quota`` and
     ``/figure-settings``. They are top-level commands, so ``commands()`` builds them from bound methods
@@ -200,19 +183,11 @@ class FigureCommands:
         limits = replace(self.limits, max_bytes=min(self.limits.max_bytes, interaction.filesize_limit))
         check_attachment(attachment, limits)
         await ensure_channel_allowed(self.engine, interaction)
-        key = str(interaction.id)
+        args = {"url": attachment.url, "max_bytes": limits.max_bytes}
         request = Request(
-            Kind.FIGURE,
-            requester_of(interaction),
-            Reply.to(interaction, private, note),
-            spec,
-            attachment.url,
-            limits.max_bytes,
+            Kind.FIGURE, requester_of(interaction), Reply.to(interaction, private, note), spec, args
         )
-        await self.pending.receive(key, request)
-        request = replace(request, reply=await defer(interaction, private, note))
-        await self.pending.acknowledged(key, request)
-        await self.pending.carry_out(key, request)
+        await self.pending.through(interaction, request, lambda: defer(interaction, private, note))
 
     @app_commands.describe(
         photo="A photo of you: JPEG, PNG, WebP, HEIC…",
@@ -299,7 +274,6 @@ class FigureCommands:
         photo_retention: str | None = None,
         challenge_role: str | None = None,
     ) -> None:
-        await think(interaction)  # before the store's work, which may take a while
         if not interaction.permissions.manage_guild:
             raise UserFacingError(MANAGE_SERVER_ONLY)
         changes: dict[str, object] = {}
@@ -314,8 +288,10 @@ class FigureCommands:
         if challenge_role is not None:
             changes["admin_role"] = parse_role(challenge_role)
         requester = requester_of(interaction)
-        if changes:
-            current = await self.engine.update_chat_settings(requester, **changes)
-        else:
+        if not changes:
+            await think(interaction)  # before the store's work, which may take a while
             current = await self.engine.chat_settings(requester)
-        await say(interaction, settings_text(current, self.engine.settings))
+            await say(interaction, settings_text(current, self.engine.settings))
+            return
+        request = Request(Kind.SETTINGS, requester, Reply.to(interaction, True), args={"changes": changes})
+        await say(interaction, await self.pending.through(interaction, request, lambda: think(interaction)))

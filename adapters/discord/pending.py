@@ -1,11 +1,13 @@
 """Requests kept from before Discord is told they arrived until their effect is stored.
 
 Discord never sends an interaction twice, so a crash between its acknowledgement and its effect would lose
-it. ``/figure``, "Make my figure", Re-roll and Change theme, and a confirmed forget therefore store what
-they need (the photo's URL or the figure re-rolled, the options, the interaction's token) in the engine's
-inbox before they defer, and mark it handled once the job is stored or the data is deleted. At the next
-start, every request still waiting is carried out: a figure is answered through the interaction while its
-15-minute token works, then as a channel message that mentions the member, like any late figure.
+it. ``/figure``, "Make my figure", Re-roll and Change theme, a confirmed forget, challenge entries and
+votes, and ``/figure-settings`` changes therefore store what they need (the photo's URL or the figure
+re-rolled, the options, the interaction's token) in the engine's inbox before they defer, and mark it
+handled once their effect is stored. At the next start, every request still waiting is carried out: a
+figure is answered through the interaction while its 15-minute token works, then as a channel message that
+mentions the member, like any late figure; the others' private answer goes on the interaction's message,
+or by DM once its token no longer works.
 """
 
 from __future__ import annotations
@@ -13,15 +15,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 import discord
 
+from adapters.challenge_wording import entered_text
 from adapters.discord.connection import Connection
 from adapters.discord.downloads import Downloads
-from adapters.discord.replies import Reply
+from adapters.discord.replies import Interaction, Reply, plain, settings_text
 from adapters.wording import BROKEN, forget_summary
+from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.intake import IntakeLimits, accept_photo
@@ -35,9 +41,12 @@ PLATFORM = "discord"
 
 
 class Kind(StrEnum):
-    FIGURE = "figure"  # a photo to make a figure of
-    REROLL = "reroll"  # another take of a figure (with another theme, maybe)
+    FIGURE = "figure"  # a photo to make a figure of: args ``url``, ``max_bytes``
+    REROLL = "reroll"  # another take of a figure (with another theme, maybe): ``job_id``
     FORGET = "forget"  # delete everything of the member
+    ENTER = "enter"  # a figure (``job_id``, or the latest that fits) into the channel's challenge
+    VOTE = "vote"  # for entry ``number`` of challenge ``challenge_id``
+    SETTINGS = "settings"  # a server's settings: ``changes``
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,7 @@ class Request:
     requester: Requester
     reply: Reply  # its ``message_id`` is 0 until the deferral made the status message
     spec: FigureSpec | None = None
-    url: str = ""  # a figure's photo, on Discord's CDN
-    max_bytes: int = 0
-    job_id: str = ""  # the figure re-rolled
+    args: dict[str, Any] = field(default_factory=dict)  # the kind's own, as JSON values
 
     def dumps(self) -> bytes:
         data = {
@@ -85,47 +92,71 @@ class Pending:
     interrupted."""
 
     def __init__(
-        self, engine: JobEngine, downloads: Downloads, limits: IntakeLimits, connection: Connection
+        self,
+        engine: JobEngine,
+        challenges: ChallengeService,
+        downloads: Downloads,
+        limits: IntakeLimits,
+        connection: Connection,
     ) -> None:
         self.engine = engine
+        self.challenges = challenges
         self.downloads = downloads
         self.limits = limits
         self.connection = connection
 
-    async def receive(self, key: str, request: Request) -> None:
-        """Store the request (before Discord is told it arrived)."""
+    async def through(
+        self, interaction: Interaction, request: Request, acknowledge: Callable[[], Awaitable[object]]
+    ) -> str:
+        """Store ``request``, ``acknowledge`` the interaction (a deferral's ``Reply`` is kept with the
+        request: it names the status message), then carry the request out; what to tell the member."""
+        key = str(interaction.id)
         await self.engine.inbox.receive(PLATFORM, key, request.requester.user_id, request.dumps())
+        reply = await acknowledge()
+        if isinstance(reply, Reply):
+            request = replace(request, reply=reply)
+            await self.engine.inbox.rewrite(PLATFORM, key, request.dumps())
+        return await self.carry_out(key, request)
 
-    async def acknowledged(self, key: str, request: Request) -> None:
-        """The deferral made the status message: keep its id with the request."""
-        await self.engine.inbox.rewrite(PLATFORM, key, request.dumps())
-
-    async def carry_out(self, key: str, request: Request) -> dict[str, int]:
-        """Queue the figure, or forget the member (the counts per kind); the request is handled once that
-        is stored, or once it is refused (the refusal is raised for the caller to answer)."""
+    async def carry_out(self, key: str, request: Request) -> str:
+        """Store the request's effect; what to tell the member privately ("" for a figure, whose status
+        message tells). The request is handled once its effect is stored, or once it is refused (the
+        refusal is raised for the caller to answer)."""
         if not await self.engine.inbox.start(PLATFORM, key):
             raise UserFacingError(BROKEN)
         try:
-            counts = await self._effect(key, request)
+            said = await self._effect(key, request)
         except UserFacingError:
             await self.engine.inbox.handled(PLATFORM, key)
             raise
         await self.engine.inbox.handled(PLATFORM, key)
-        return counts
+        return said
 
-    async def _effect(self, key: str, request: Request) -> dict[str, int]:
-        requester, ref, origin = request.requester, request.reply.to_ref(), origin_of(key)
-        if request.kind is Kind.FORGET:
-            return await self.engine.forget(requester)
-        if request.kind is Kind.REROLL:
-            await self.engine.reroll(request.job_id, requester, request.spec, ref=ref, origin=origin)
-            return {}
-        limits = replace(self.limits, max_bytes=request.max_bytes)
-        data = await self.downloads.fetch(request.url, limits)
+    async def _effect(self, key: str, request: Request) -> str:
+        requester, args = request.requester, request.args
+        ref, origin = request.reply.to_ref(), origin_of(key)
+        match request.kind:
+            case Kind.FORGET:
+                return forget_summary(await self.engine.forget(requester))
+            case Kind.ENTER:
+                return plain(entered_text(*await self.challenges.enter(requester, args.get("job_id"))))
+            case Kind.VOTE:
+                return await self.challenges.vote(requester, args["challenge_id"], args["number"])
+            case Kind.SETTINGS:
+                changes = {
+                    name: tuple(v) if isinstance(v, list) else v for name, v in args["changes"].items()
+                }
+                current = await self.engine.update_chat_settings(requester, **changes)
+                return settings_text(current, self.engine.settings)
+            case Kind.REROLL:
+                await self.engine.reroll(args["job_id"], requester, request.spec, ref=ref, origin=origin)
+                return ""
+        limits = replace(self.limits, max_bytes=args["max_bytes"])
+        data = await self.downloads.fetch(args["url"], limits)
         photo = await asyncio.to_thread(accept_photo, data, limits)
         del data
         await self.engine.submit(requester, photo, request.spec or FigureSpec(), ref=ref, origin=origin)
-        return {}
+        return ""
 
     async def resume(self) -> None:
         """Carry out every request a stop or crash left waiting, oldest first."""
@@ -135,14 +166,14 @@ class Pending:
         for item in waiting:
             request = await self._with_status_message(Request.loads(item.payload))
             try:
-                counts = await self.carry_out(item.key, request)
+                said = await self.carry_out(item.key, request)
             except UserFacingError as refusal:
                 await self._tell(request, f"⚠️ {refusal.message}")
             except Exception:  # the next start tries it again (a few times at most)
                 log.exception("a waiting request failed; it is tried again at the next start")
             else:
-                if request.kind is Kind.FORGET:
-                    await self._tell(request, forget_summary(counts))
+                if said:
+                    await self._tell(request, said)
 
     async def _with_status_message(self, request: Request) -> Request:
         """A request stored before its deferral made the status message (or a button's, whose message is

@@ -12,7 +12,9 @@ from typing import Any, Protocol
 import discord
 from discord import InteractionResponseType as ResponseType
 
+from adapters.wording import chat_settings_lines
 from bot.chats import ChatSettings
+from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.jobs import Requester
 
@@ -145,3 +147,19 @@ async def ensure_channel_allowed(engine: SettingsSource, interaction: Interactio
     if settings.channels and not here & set(settings.channels):
         places = ", ".join(f"<#{channel}>" for channel in settings.channels)
         raise UserFacingError(f"I make figures only in {places} on this server.")
+
+
+def settings_text(chat: ChatSettings, settings: Settings) -> str:
+    """The server's settings, one a line."""
+    channels = ", ".join(f"<#{channel}>" for channel in chat.channels) or "everywhere"
+    judges = "members with Manage Server" + (
+        f" and the role <@&{chat.admin_role}>" if chat.admin_role else ""
+    )
+    return "\n".join(
+        [
+            "figurebot on this server:",
+            f"• makes figures in: {channels}",
+            *chat_settings_lines(chat, settings),
+            f"• who runs challenges: {judges}",
+        ]
+    )

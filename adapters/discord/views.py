@@ -15,20 +15,18 @@ from typing import Any, Protocol
 import discord
 from discord.ui import Button, DynamicItem, Select
 
-from adapters.challenge_wording import entered_text
 from adapters.discord.pending import Kind, Pending, Request
 from adapters.discord.replies import (
     Interaction,
     Reply,
     defer,
     ensure_channel_allowed,
-    plain,
     requester_of,
     say,
     think,
 )
 from adapters.presses import RecentPresses
-from adapters.wording import BROKEN, forget_summary
+from adapters.wording import BROKEN
 from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
@@ -102,14 +100,9 @@ class Buttons:
             return
         spec = replace(job.spec, theme=theme) if theme else None
         private = bool(message and message.flags.ephemeral)
-        key = str(interaction.id)
-        request = Request(
-            Kind.REROLL, requester_of(interaction), Reply.to(interaction, private), spec, job_id=job.id
-        )
-        await self.pending.receive(key, request)  # a crash from here on loses nothing (see pending)
-        request = replace(request, reply=await defer(interaction, private))
-        await self.pending.acknowledged(key, request)
-        await self.pending.carry_out(key, request)
+        reply = Reply.to(interaction, private)
+        request = Request(Kind.REROLL, requester_of(interaction), reply, spec, {"job_id": job.id})
+        await self.pending.through(interaction, request, lambda: defer(interaction, private))
 
     async def delete(self, interaction: Interaction, job_id: str) -> None:
         """The stored figure and its job go first, then the message, if it is the one showing that figure."""
@@ -122,10 +115,10 @@ class Buttons:
             await say(interaction, DELETED_ONLY_STORED)
 
     async def enter(self, interaction: Interaction, job_id: str) -> None:
-        await think(interaction)
         job = await self._own_job(interaction, job_id)
-        challenge, number = await self.challenges.enter(requester_of(interaction), job.id)
-        await say(interaction, plain(entered_text(challenge, number)))
+        reply = Reply.to(interaction, private=True)
+        request = Request(Kind.ENTER, requester_of(interaction), reply, args={"job_id": job.id})
+        await say(interaction, await self.pending.through(interaction, request, lambda: think(interaction)))
 
     async def accept_privacy(self, interaction: Interaction) -> None:
         await interaction.response.defer()  # before the store's work, which may take a while
@@ -135,17 +128,18 @@ class Buttons:
     async def forget(self, interaction: Interaction, user_id: int) -> None:
         if user_id != interaction.user.id:
             raise UserFacingError(NOT_YOUR_DATA)
-        key = str(interaction.id)
         request = Request(Kind.FORGET, requester_of(interaction), Reply.to(interaction, private=True))
-        await self.pending.receive(key, request)  # once confirmed, a forget completes, crash or not
-        await interaction.response.defer()  # deleting everything may take a while
-        counts = await self.pending.carry_out(key, request)
-        await interaction.edit_original_response(content=forget_summary(counts), view=None)
+        # Once confirmed, a forget completes, crash or not; deleting everything may take a while.
+        said = await self.pending.through(interaction, request, interaction.response.defer)
+        await interaction.edit_original_response(content=said, view=None)
 
     async def vote(self, interaction: Interaction, challenge_id: str, number: int) -> None:
         """A vote for a challenge's entry; the core checks the challenge, the channel and the voter."""
-        await think(interaction)  # before the store's work, which may take a while
-        await say(interaction, await self.challenges.vote(requester_of(interaction), challenge_id, number))
+        args = {"challenge_id": challenge_id, "number": number}
+        request = Request(
+            Kind.VOTE, requester_of(interaction), Reply.to(interaction, private=True), args=args
+        )
+        await say(interaction, await self.pending.through(interaction, request, lambda: think(interaction)))
 
 
 class ButtonHost(Protocol):
