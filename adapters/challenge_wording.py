@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from adapters.markup import Markup
-from bot.challenge_types import Challenge, Phase, Placing, Standing
-from bot.challenges import POINTS
+from bot.challenge_types import POINTS, Challenge, Phase, Placing, Standing
 from bot.durations import duration_words
 
 NO_POINTS = "No one has points here yet: places in finished challenges earn them."

@@ -1,5 +1,6 @@
-"""What a theme challenge is made of: its phases, the challenge, entries, placings, standings and the
-events adapters announce. The store returns these; the challenge service and the adapters use them."""
+"""What a theme challenge is made of: its phases, the challenge, entries, placings (and how entries are
+ranked into them), standings and the events adapters announce. The store returns these; the challenge
+service and the adapters use them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class Phase(StrEnum):
 
 
 OPEN_PHASES = (Phase.SUBMISSIONS, Phase.VOTING)  # a chat has at most one challenge in these
+POINTS = {1: 3, 2: 2, 3: 1}  # leaderboard points for a place with at least one vote
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,14 @@ class Standing:
     user_id: str
     points: int
     wins: int
+
+
+def rank(entries: list[Entry], tallies: dict[str, int]) -> list[Placing]:
+    """Entries by votes, most first; equal votes share a place (1, 1, 3), earlier entries listed first."""
+    ordered = sorted(entries, key=lambda entry: (-tallies.get(entry.id, 0), entry.number))
+    placings = []
+    for index, entry in enumerate(ordered):
+        votes = tallies.get(entry.id, 0)
+        tied = placings and placings[-1].votes == votes
+        placings.append(Placing(placings[-1].place if tied else index + 1, entry, votes))
+    return placings

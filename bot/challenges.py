@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from bot.boxart.shelf import shelf_image
 from bot.challenge_types import (
     OPEN_PHASES,
+    POINTS,
     Challenge,
     ChallengeEvent,
     ChallengeEventKind,
@@ -22,6 +23,7 @@ from bot.challenge_types import (
     Phase,
     Placing,
     Standing,
+    rank,
 )
 from bot.config import parse_duration
 from bot.engine import JobEngine
@@ -34,7 +36,6 @@ from bot.store.challenges import ChallengeStore
 
 log = logging.getLogger("figurebot.challenges")
 
-POINTS = {1: 3, 2: 2, 3: 1}  # leaderboard points for a place with at least one vote
 SHORTEST, LONGEST = 60.0, 30 * 86400.0
 DEFAULT_VOTING_MAX = 86400.0
 TICK = 1.0  # seconds between deadline checks
@@ -61,17 +62,6 @@ def parse_period(text: str, what: str) -> float:
     if not SHORTEST <= seconds <= LONGEST:
         raise UserFacingError(f"The {what} must be between 1 minute and 30 days.")
     return seconds
-
-
-def rank(entries: list[Entry], tallies: dict[str, int]) -> list[Placing]:
-    """Entries by votes, most first; equal votes share a place (1, 1, 3), earlier entries listed first."""
-    ordered = sorted(entries, key=lambda entry: (-tallies.get(entry.id, 0), entry.number))
-    placings = []
-    for index, entry in enumerate(ordered):
-        votes = tallies.get(entry.id, 0)
-        tied = placings and placings[-1].votes == votes
-        placings.append(Placing(placings[-1].place if tied else index + 1, entry, votes))
-    return placings
 
 
 class ChallengeService:

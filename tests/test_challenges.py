@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from bot.boxart.shelf import SIZE, shelf_image
-from bot.challenge_types import ChallengeEvent, ChallengeEventKind, Entry, Phase
-from bot.challenges import ChallengeService, NotAllowed, rank
+from bot.challenge_types import ChallengeEvent, ChallengeEventKind, Entry, Phase, rank
+from bot.challenges import ChallengeService, NotAllowed
 from bot.errors import UserFacingError
 from bot.generators.base import Refused
 from bot.jobs import Job, Requester, Status
