@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 
 from bot.logs import log_event
 from bot.store.inbox import Arrival, Received
@@ -18,10 +19,19 @@ from bot.store.repository import Store
 
 log = logging.getLogger("figurebot.inbox")
 
-__all__ = ["Arrival", "Inbox", "Received"]  # Arrival and Received for adapters, which never reach the store
+# Arrival and Received are the store's: adapters, which never reach the store, take them from here.
+__all__ = ["Arrival", "Inbox", "Received", "Start"]
 
 REMEMBERED_FOR = 25 * 3600.0  # Telegram redelivers an unconfirmed update for up to 24 hours
 MAX_STARTS = 3  # handling that never finished this often (it crashed the process?) is given up
+
+
+class Start(StrEnum):
+    """Whether handling may start."""
+
+    GO = "go"
+    DONE_ALREADY = "done already"  # nothing to do
+    GAVE_UP = "gave up"  # tell the sender it was lost
 
 
 class Inbox:
@@ -40,14 +50,18 @@ class Inbox:
         gave the acknowledgement an id)."""
         await self._store.inbox.rewrite(platform, key, payload)
 
-    async def start(self, platform: str, key: str) -> bool:
-        """Note that handling starts; ``False`` when it has been started ``MAX_STARTS`` times already
-        without finishing (then it is given up and marked handled, and the caller says so)."""
-        if await self._store.inbox.start(platform, key) <= MAX_STARTS:
-            return True
+    async def start(self, platform: str, key: str) -> Start:
+        """Note that handling starts, unless it is handled already (another delivery of it got there
+        first) or was started ``MAX_STARTS`` times without finishing (then it is given up and marked
+        handled, and the caller says so)."""
+        starts = await self._store.inbox.start(platform, key)
+        if starts is None:
+            return Start.DONE_ALREADY
+        if starts <= MAX_STARTS:
+            return Start.GO
         log_event(log, "inbox.gave_up", logging.WARNING, platform=platform, starts=MAX_STARTS)
         await self.handled(platform, key)
-        return False
+        return Start.GAVE_UP
 
     async def handled(self, platform: str, key: str) -> None:
         """Its effect is stored: drop the payload, keep the key."""

@@ -4,7 +4,10 @@ DM for a private request) once the interaction's token no longer works."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from sqlalchemy import text
 
 from adapters.discord.pending import Kind, Request
 from adapters.discord.replies import Reply
@@ -12,7 +15,7 @@ from bot.jobs import Requester
 from bot.privacy import Vault, load_key
 from bot.spec import make_spec
 from bot.store.repository import Store
-from tests.engine_kit import settings_for
+from tests.engine_kit import eventually, settings_for
 from tests.fakes.discord_api import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.test_discord import ALICE, PNG, running
 
@@ -92,3 +95,22 @@ async def test_a_settings_change_made_before_a_crash_is_saved_and_confirmed(tmp_
             assert "• figures per member per day: 3" in said[0]
             saved = await bot.engine.chat_settings(ALICE_HERE)
             assert (saved.daily_quota_per_user, saved.channels) == (3, (str(CHANNEL_ID),))
+
+
+async def test_a_request_discord_never_acknowledged_is_not_carried_out_later(tmp_path: Path) -> None:
+    async with FakeDiscord() as api:
+        async with running(api, tmp_path) as bot:
+            api.fail("POST", r"/interactions/", 404, code=10062)  # "Unknown interaction": too late
+            interaction = api.slash("figure", ALICE, photo=api.attachment(PNG, "me.png", "image/png"))
+            await api.dispatch(interaction)
+
+            async def settled() -> bool:
+                query = text("SELECT handled_at FROM inbox WHERE key = :key")
+                rows = await bot.store.db.rows(query, {"key": interaction["id"]})
+                return bool(rows) and rows[0].handled_at is not None
+
+            await eventually(settled)
+        async with running(api, tmp_path) as bot:  # the next start does not make it either
+            await asyncio.sleep(0.5)
+            assert await bot.store.jobs.count("discord") == 0
+            assert not bot.generator.painted

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.drafts import DRAFT_LIFETIME
-from bot.inbox import MAX_STARTS, REMEMBERED_FOR
+from bot.inbox import MAX_STARTS, REMEMBERED_FOR, Start
 from bot.jobs import Status
 from bot.spec import make_spec
 from bot.store.inbox import Arrival
@@ -54,10 +54,12 @@ async def test_handling_that_never_finishes_is_given_up_after_a_few_starts(tmp_p
     async with rig(tmp_path, start=False) as r:
         inbox = r.engine.inbox
         await inbox.receive("telegram", "9", "1001", b"poison")
-        assert [await inbox.start("telegram", "9") for _ in range(MAX_STARTS)] == [True] * MAX_STARTS
-        assert await inbox.start("telegram", "9") is False  # the next start after crashes gives it up
+        assert [await inbox.start("telegram", "9") for _ in range(MAX_STARTS)] == [Start.GO] * MAX_STARTS
+        assert await inbox.start("telegram", "9") is Start.GAVE_UP  # the next start after crashes
         assert await inbox.waiting("telegram") == []
         assert await inbox.receive("telegram", "9", "1001", b"poison") is Arrival.HANDLED
+        assert await inbox.start("telegram", "9") is Start.DONE_ALREADY  # a late second delivery
+        assert await inbox.start("telegram", "unknown") is Start.DONE_ALREADY
 
 
 async def test_a_draft_is_stored_whole_and_survives_a_restart_until_it_expires(tmp_path: Path) -> None:

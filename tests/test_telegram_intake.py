@@ -109,6 +109,24 @@ async def test_a_webhook_update_that_cannot_be_stored_gets_an_error_and_the_retr
         assert await api.post_to_webhook(update, "s3cret") == 200  # once more: recognised, not redone
         assert bot.generator.painted == ["Hook"]
         assert await bot.store.jobs.count("telegram") == 1
+        for nonsense in ([], "text", None):  # JSON that is no update: answered so that it is not sent again
+            assert await api.post_to_webhook(nonsense, "s3cret") == 400
+
+
+async def test_polling_outlives_a_store_that_cannot_be_written_for_a_while(tmp_path: Path) -> None:
+    async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
+        locker = sqlite3.connect(tmp_path / "data" / "figurebot.db", timeout=10, check_same_thread=False)
+        await asyncio.to_thread(locker.execute, "BEGIN IMMEDIATE")
+        try:
+            api.send_photo(ANN, PHOTO, caption="Patient | knight")
+            await api.until(lambda: api.handed_out or None)  # fetched, and not storable yet
+            await asyncio.sleep(6)  # past the store's patience: the poll fails and waits
+        finally:
+            locker.rollback()
+            locker.close()
+        figure = await api.wait_for(lambda call: call.method == "sendPhoto", timeout=30)
+        assert figure.params["caption"] == "Patient (Knight)"
+        assert bot.generator.painted == ["Patient"]
 
 
 def _photo_message(api: FakeTelegram) -> dict[str, object]:

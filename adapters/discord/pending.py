@@ -30,6 +30,7 @@ from adapters.wording import BROKEN, forget_summary
 from bot.challenges import ChallengeService
 from bot.engine import JobEngine
 from bot.errors import UserFacingError
+from bot.inbox import Start
 from bot.intake import IntakeLimits, accept_photo
 from bot.jobs import Requester, spec_from_json, spec_to_json
 from bot.logs import log_event
@@ -38,6 +39,7 @@ from bot.spec import FigureSpec
 log = logging.getLogger("figurebot.discord")
 
 PLATFORM = "discord"
+ALREADY_DONE = "That was done already."
 
 
 class Kind(StrEnum):
@@ -112,7 +114,11 @@ class Pending:
         request: it names the status message), then carry the request out; what to tell the member."""
         key = str(interaction.id)
         await self.engine.inbox.receive(PLATFORM, key, request.requester.user_id, request.dumps())
-        reply = await acknowledge()
+        try:
+            reply = await acknowledge()
+        except Exception:  # Discord never heard of it (its 3 seconds were over): never carry it out
+            await self.engine.inbox.handled(PLATFORM, key)
+            raise
         if isinstance(reply, Reply):
             request = replace(request, reply=reply)
             await self.engine.inbox.rewrite(PLATFORM, key, request.dumps())
@@ -120,13 +126,15 @@ class Pending:
 
     async def carry_out(self, key: str, request: Request) -> str:
         """Store the request's effect; what to tell the member privately ("" for a figure, whose status
-        message tells). The request is handled once its effect is stored, or once it is refused (the
-        refusal is raised for the caller to answer)."""
-        if not await self.engine.inbox.start(PLATFORM, key):
-            raise UserFacingError(BROKEN)
+        message tells). The request is handled once its effect is stored, or once it failed (the failure
+        is raised for the caller to answer: it is not tried again later, as the member was told). Only a
+        process that dies meanwhile leaves it waiting, for the next start."""
+        start = await self.engine.inbox.start(PLATFORM, key)
+        if start is not Start.GO:
+            raise UserFacingError(BROKEN if start is Start.GAVE_UP else ALREADY_DONE)
         try:
             said = await self._effect(key, request)
-        except UserFacingError:
+        except Exception:  # a stop cuts it short only by cancelling: then it waits for the next start
             await self.engine.inbox.handled(PLATFORM, key)
             raise
         await self.engine.inbox.handled(PLATFORM, key)
@@ -164,13 +172,19 @@ class Pending:
         if waiting:
             log_event(log, "discord.resumed", requests=len(waiting))
         for item in waiting:
-            request = await self._with_status_message(Request.loads(item.payload))
+            try:
+                request = await self._with_status_message(Request.loads(item.payload))
+            except Exception:  # unreadable, or Discord slow to answer: the next start tries it again
+                log.exception("a waiting request could not be resumed now")
+                continue
+            privately = replace(request, reply=replace(request.reply, private=True))
             try:
                 said = await self.carry_out(item.key, request)
-            except UserFacingError as refusal:
-                await self._tell(request, f"⚠️ {refusal.message}")
-            except Exception:  # the next start tries it again (a few times at most)
-                log.exception("a waiting request failed; it is tried again at the next start")
+            except UserFacingError as refusal:  # said privately, like any refusal
+                await self._tell(privately, f"⚠️ {refusal.message}")
+            except Exception:
+                log.exception("a waiting request failed")
+                await self._tell(privately, f"⚠️ {BROKEN}")
             else:
                 if said:
                     await self._tell(request, said)
@@ -207,5 +221,5 @@ class Pending:
                         f"<@{member.id}> {text}",
                         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
                     )
-            except discord.HTTPException as error:
-                log.warning("could not say how a resumed request went (HTTP %s)", error.status)
+            except Exception as error:  # the member is not there to tell, or Discord is not
+                log.warning("could not say how a resumed request went: %s", type(error).__name__)

@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application
 
 from adapters.telegram.pacing import retry_seconds
-from bot.inbox import Arrival, Inbox
+from bot.inbox import Arrival, Inbox, Start
 from bot.logs import log_event
 
 log = logging.getLogger("figurebot.telegram")
@@ -64,8 +64,14 @@ class Feed:
         if waiting:
             log_event(log, "telegram.resumed", updates=len(waiting))
         for item in waiting:
-            update = Update.de_json(json.loads(item.payload), self._application.bot)
-            if update is not None and item.key not in self._under_way:
+            try:
+                update = Update.de_json(json.loads(item.payload), self._application.bot)
+            except Exception:  # stored by an older version, or damaged: nothing to do with it
+                update = None
+            if update is None:
+                log_event(log, "telegram.unreadable_update", logging.WARNING)
+                await self._inbox.handled(PLATFORM, item.key)
+            elif item.key not in self._under_way:
                 self._start(update)
 
     def _start(self, update: Update) -> asyncio.Task[None]:
@@ -83,8 +89,10 @@ class Feed:
     async def _handle(self, key: str, update: Update) -> None:
         """Run the handlers (in the chat's order, see ``ChatOrder``), then mark the update handled. One
         whose handling was started too often without finishing (it crashed the process) is given up."""
-        if not await self._inbox.start(PLATFORM, key):
+        start = await self._inbox.start(PLATFORM, key)
+        if start is Start.GAVE_UP:
             await self._gave_up(update)
+        if start is not Start.GO:
             return
         application = self._application
         await application.update_processor.process_update(update, application.process_update(update))
@@ -105,32 +113,36 @@ class Feed:
         """Ask Telegram for updates until cancelled. Each batch is stored before the next request, whose
         offset confirms it; Telegram that cannot be reached is asked again with a growing pause."""
         bot = self._application.bot
-        await bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
+        polling = False  # the webhook is deleted once, before the first poll
         failures = 0
         while True:
             try:
+                if not polling:
+                    await bot.delete_webhook(drop_pending_updates=False)
+                    polling = True
                 updates = await bot.get_updates(
                     offset=offset,
                     timeout=LONG_POLL,
                     read_timeout=LONG_POLL + 10,
                     allowed_updates=ALLOWED_UPDATES,
                 )
+                for update in updates:
+                    await self.take(update)
+                    offset = update.update_id + 1  # confirmed by the next request, once stored
             except RetryAfter as error:
                 await asyncio.sleep(retry_seconds(error))
                 continue
             except (InvalidToken, Forbidden):
                 raise
-            except (NetworkError, TelegramError) as error:  # Telegram or the network is down: wait
+            except Exception as error:  # Telegram, the network or the store failed: ask again later
                 failures += 1
                 pause = min(2.0**failures, MAX_BACKOFF)
-                log_event(log, "telegram.poll_failed", logging.WARNING, error=str(error), retry_in=pause)
+                failed = repr(error)[:200]
+                log_event(log, "telegram.poll_failed", logging.WARNING, error=failed, retry_in=pause)
                 await asyncio.sleep(pause)
                 continue
             failures = 0
-            for update in updates:
-                await self.take(update)
-                offset = update.update_id + 1
 
     # Webhook
 
@@ -161,7 +173,7 @@ class Feed:
             return web.Response(status=403)
         try:
             update = Update.de_json(await request.json(), self._application.bot)
-        except (ValueError, TypeError, KeyError):
+        except Exception:  # not JSON, or JSON that is no update: sending it again would not help
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)

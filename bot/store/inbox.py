@@ -56,14 +56,13 @@ class InboxStore:
         where = and_(_one(platform, key), inbox.c.handled_at.is_(None))
         await self._db.execute(update(inbox).where(where).values(payload=self._db.vault.seal(payload)))
 
-    async def start(self, platform: str, key: str) -> int:
-        """Count one more start of handling it; how many there have been."""
+    async def start(self, platform: str, key: str) -> int | None:
+        """Count one more start of handling it; how many there have been, or ``None`` when it is handled
+        already (or gone: its sender used forget)."""
         async with self._db.transaction() as connection:
             where = and_(_one(platform, key), inbox.c.handled_at.is_(None))
-            await connection.execute(update(inbox).where(where).values(attempts=inbox.c.attempts + 1))
-            return (
-                await connection.execute(select(inbox.c.attempts).where(_one(platform, key)))
-            ).scalar() or 0
+            started = update(inbox).where(where).values(attempts=inbox.c.attempts + 1)
+            return (await connection.execute(started.returning(inbox.c.attempts))).scalar()
 
     async def handled(self, platform: str, key: str, now: float) -> None:
         """Its effect is stored: keep only the key (so a second delivery is recognised)."""
