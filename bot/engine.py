@@ -77,7 +77,6 @@ class NotYourFigure(UserFacingError):
 class Submitted:
     job_id: str
     position: int
-    new: bool = True  # False: the message had asked for this job before (it was handled again)
 
 
 class JobEngine:
@@ -241,7 +240,7 @@ class JobEngine:
     async def _made_by(self, origin: str | None) -> Submitted | None:
         """The job ``origin`` asked for before, if it was made."""
         made = await self._store.jobs.by_origin(origin) if origin is not None else None
-        return Submitted(made.id, await self.position(made.id) or 0, new=False) if made else None
+        return Submitted(made.id, await self.position(made.id) or 0) if made else None
 
     async def _add_job(
         self,

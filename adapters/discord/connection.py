@@ -1,5 +1,4 @@
-"""What posting outside an interaction needs of the Discord client, as a protocol the modules that post
-are typed against (``FigureClient`` has it)."""
+"""The Discord client as the modules that post outside an interaction see it."""
 
 from __future__ import annotations
 

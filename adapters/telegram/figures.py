@@ -109,7 +109,7 @@ class Figures:
         if draft.spec is not None:
             await self.launch(draft, message_origin(asked_by))
             return draft
-        await self.drafts.keep(draft)  # before its buttons can be pressed
+        await self.drafts.keep(draft)  # stored before its buttons show: they work even if we die now
         draft.panel = (
             await self.messenger.reply(message, ASK_THEME, theme_keyboard(Action.PICK, draft.id))
         ).message_id

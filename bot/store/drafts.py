@@ -42,13 +42,14 @@ class DraftStore:
 
     async def get(self, draft_id: str, now: float) -> bytes | None:
         """The draft's content, unless it expired."""
-        query = select(drafts.c.data).where(drafts.c.id == draft_id, drafts.c.expires_at > now)
-        rows = await self._db.rows(query)
-        return self._db.vault.open(rows[0].data) if rows else None
+        return await self._content(drafts.c.id == draft_id, now)
 
     async def of(self, requester: Requester, now: float) -> bytes | None:
         """The content of the requester's open draft in their chat, if any."""
-        rows = await self._db.rows(select(drafts.c.data).where(_of(requester), drafts.c.expires_at > now))
+        return await self._content(_of(requester), now)
+
+    async def _content(self, which: object, now: float) -> bytes | None:
+        rows = await self._db.rows(select(drafts.c.data).where(which, drafts.c.expires_at > now))
         return self._db.vault.open(rows[0].data) if rows else None
 
     async def delete(self, draft_id: str) -> None:
