@@ -98,6 +98,12 @@ class LocalGenerator:
         """The boxed figure alone."""
         return self.paint(photo, spec).image
 
+    async def stand_in(
+        self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
+    ) -> Painted:
+        """The figure painted here for a generator that cannot paint it (``FALLBACK_TO_LOCAL``)."""
+        return replace(await self.generate(photo, spec, on_progress), stand_in=self.name)
+
     async def generate(
         self,
         photo: Photo,

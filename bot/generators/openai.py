@@ -14,13 +14,11 @@ import io
 import logging
 import math
 import re
-from dataclasses import replace
 from typing import Any
 
 import openai
 from PIL import Image
 
-from bot.boxart.compose import figure_limit
 from bot.config import Settings
 from bot.generators.base import (
     BadInput,
@@ -31,9 +29,9 @@ from bot.generators.base import (
     ProgressCallback,
     Refused,
     Transient,
-    as_painted,
 )
-from bot.generators.local import Figure, LocalGenerator
+from bot.generators.boxing import box_painted
+from bot.generators.local import LocalGenerator
 from bot.generators.prompts import figure_prompt, moderation_texts
 from bot.intake import Photo
 from bot.logs import log_event
@@ -106,14 +104,13 @@ class OpenAIGenerator:
             if not self.settings.fallback_to_local:
                 raise
             log.error("openai unusable, painting locally instead: %s", error.message)
-            painted = as_painted(await self.boxer.generate(photo, spec, on_progress))
-            return replace(painted, stand_in=self.boxer.name)  # with the local generator's notes
+            return await self.boxer.stand_in(photo, spec, on_progress)
 
     async def _paint(
         self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None, requester: str
     ) -> Painted:
         if self.settings.openai_moderation:
-            await self._moderate(spec)
+            await check_words(self.client, spec)
         exact = self.settings.openai_box_mode == "exact"
         request: dict[str, Any] = {
             "model": self.settings.openai_image_model,
@@ -138,7 +135,7 @@ class OpenAIGenerator:
             raise _costing(error, cost) from None
         log_event(log, "openai.painted", model=request["model"], cost_usd=round(cost, 4))
         if exact:
-            image = await asyncio.to_thread(self._box, image, spec)
+            image = await asyncio.to_thread(box_painted, self.boxer, image, spec)
         if on_progress:
             await on_progress(Progress(1.0, "boxed"))
         return Painted(image, cost)
@@ -182,35 +179,23 @@ class OpenAIGenerator:
                     return event.b64_json, _usage(event.usage)
         raise Transient("OpenAI stopped before the figure was finished.")
 
-    async def _moderate(self, spec: FigureSpec) -> None:
-        """Refuse text that OpenAI's (free) moderation flags, before any image is paid for."""
-        texts = moderation_texts(spec)
-        if not texts:
-            return
-        try:
-            result = await self.client.moderations.create(model=MODERATION_MODEL, input=texts)
-        except openai.APIError as error:
-            raise classify(error) from None
-        flagged = [item for item in result.results if item.flagged]
-        if flagged:
-            categories = {
-                name
-                for item in flagged
-                for name, on in item.categories.model_dump(by_alias=True).items()
-                if on
-            }
-            shown = ", ".join(sorted(categories)) or "content rules"
-            raise Refused(f"I can't make that figure: its words were flagged ({shown}). Please change them.")
 
-    def _box(self, image: Image.Image, spec: FigureSpec) -> Image.Image:
-        """The painted figure (transparent background) inside figurebot's own box art."""
-        alpha = image.getchannel("A") if image.mode == "RGBA" else None
-        bounds = alpha.point(lambda value: 255 if value > 16 else 0).getbbox() if alpha else None
-        if alpha is None or bounds is None or alpha.getextrema()[0] > 16:  # no transparency came back
-            return self.boxer.box(Figure(image.convert("RGBA"), "centre"), spec)
-        figure = image.crop(bounds)
-        figure.thumbnail(figure_limit(spec.style, self.boxer.size), Image.Resampling.LANCZOS)
-        return self.boxer.box(Figure(figure, "floor"), spec)
+async def check_words(client: openai.AsyncOpenAI, spec: FigureSpec) -> None:
+    """Refuse the user's words when OpenAI's (free) moderation flags them, before any painting."""
+    texts = moderation_texts(spec)
+    if not texts:
+        return
+    try:
+        result = await client.moderations.create(model=MODERATION_MODEL, input=texts)
+    except openai.APIError as error:
+        raise classify(error) from None
+    flagged = [item for item in result.results if item.flagged]
+    if flagged:
+        categories = {
+            name for item in flagged for name, on in item.categories.model_dump(by_alias=True).items() if on
+        }
+        shown = ", ".join(sorted(categories)) or "content rules"
+        raise Refused(f"I can't make that figure: its words were flagged ({shown}). Please change them.")
 
 
 def _usage(usage: Any) -> tuple[int, int, int] | None:

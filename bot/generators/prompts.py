@@ -9,11 +9,17 @@ from bot.spec import FigureSpec
 from bot.themes import find_theme
 
 BoxMode = Literal["exact", "ai"]
+Backdrop = Literal["transparent", "plain"]
 FIELD_LIMIT = 120  # characters of any one user field, beyond the spec's own limits
 
 BOX_STYLES = {
     "blister": "a blister-pack backing card with a hang tab and a clear plastic bubble over the figure",
     "window": "a window box with a cellophane front and a printed side panel",
+}
+
+BACKDROPS = {
+    "transparent": "on a fully transparent background",
+    "plain": "on a plain, seamless, evenly lit light grey studio backdrop, with nothing else in the picture",
 }
 
 LIKENESS = (
@@ -32,8 +38,10 @@ def quoted(text: str) -> str:
     return json.dumps(text[:FIELD_LIMIT], ensure_ascii=False)
 
 
-def figure_prompt(spec: FigureSpec, mode: BoxMode) -> str:
-    """The prompt for an image edit of the user's photo into their figure."""
+def figure_prompt(spec: FigureSpec, mode: BoxMode, backdrop: Backdrop = "transparent") -> str:
+    """The prompt for an image edit of the user's photo into their figure; in ``exact`` mode the figure
+    stands alone on a transparent background, or on a plain one (for models that paint no transparency,
+    whose backdrop is keyed out here)."""
     theme = find_theme(spec.theme)
     if theme.in_catalog:
         look, costume = theme.prompt, theme.costume
@@ -50,7 +58,7 @@ def figure_prompt(spec: FigureSpec, mode: BoxMode) -> str:
     if mode == "exact":
         lines.append(
             "Show only the figure, full body from head to feet, standing upright and facing the viewer, "
-            "with the accessories beside it, on a fully transparent background. No box, no packaging, no "
+            f"with the accessories beside it, {BACKDROPS[backdrop]}. No box, no packaging, no "
             "text, no letters, no logos."
         )
     else:
