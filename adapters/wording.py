@@ -4,7 +4,6 @@ themes, quota, privacy, forget-me, chat settings, and what is said when somethin
 from __future__ import annotations
 
 from bot.chats import ChatSettings
-from bot.config import Settings
 from bot.durations import duration_words
 from bot.engine import JobEngine, Quota
 from bot.jobs import EventKind, Job, JobEvent, Requester
@@ -113,13 +112,16 @@ def unusable_upload(kind: str) -> str:
     return f"I can't make a figure from a {kind}. {SEND_A_PHOTO}"
 
 
-def chat_settings_lines(chat: ChatSettings, settings: Settings) -> list[str]:
+def chat_settings_lines(chat: ChatSettings, engine: JobEngine) -> list[str]:
     """What a chat's admins set that every platform has, one fact a line."""
+    settings = engine.settings
+    painters = ", ".join(engine.own_machine_painters()) or "none"
     quota = "the bot's default" if chat.daily_quota_per_user is None else str(chat.daily_quota_per_user)
     kept = min(chat.photo_retention, settings.photo_retention) if chat.photo_retention is not None else None
     kept = settings.photo_retention if kept is None else kept
     return [
-        f"• only the local generator paints (photos stay here): {'yes' if chat.local_only else 'no'}",
+        f"• photos stay on this bot's own machines (painted by {painters} only): "
+        f"{'yes' if chat.local_only else 'no'}",
         f"• figures per member per day: {quota}",
         f"• photos kept after their last figure: {duration_words(kept) if kept else 'no time'}",
     ]

@@ -85,25 +85,39 @@ class Admission:
             raise UserFacingError(f"There is no generator called '{chosen}' here.")
         return chosen, self._generators[chosen]
 
+    def own_machine_painters(self) -> list[str]:
+        """The generators that keep photos on this bot's own machines (this one, or the operator's own
+        GPU servers), AI painters first: the ones a chat set to keep photos there may use."""
+        names = [
+            name for name, generator in self._generators.items() if not generator.sends_photo_off_machine
+        ]
+        return sorted(names, key=lambda name: name == "local")
+
+    def _kept_here(self, now: str = "") -> tuple[str, Generator]:
+        """The generator that paints for a chat that keeps photos on this bot's own machines."""
+        painters = self.own_machine_painters()
+        if not painters:
+            raise UserFacingError(
+                f"This chat {now}keeps photos on this bot's own machines, but no generator here paints there."
+            )
+        return painters[0], self._generators[painters[0]]
+
     async def generator_in(self, requester: Requester, name: str | None = None) -> tuple[str, Generator]:
         """The generator for a request from ``requester``'s chat: ``name`` or the default, unless the chat
-        keeps photos on this machine, where the local generator paints instead."""
+        keeps photos on this bot's own machines, where one that paints there stands in."""
         chosen, generator = self.generator_for(name)
         if generator.sends_photo_off_machine and (await self._chats.get(requester)).local_only:
-            if "local" not in self._generators:
-                raise UserFacingError("This chat keeps photos on this machine, but local rendering is off.")
-            return "local", self._generators["local"]
+            return self._kept_here()
         return chosen, generator
 
     async def painter(self, job: Job) -> tuple[Generator, str | None]:
-        """The generator that paints ``job``, and the stand-in's name when the chat went local-only after
-        the job was queued: its photo must not leave the machine any more."""
+        """The generator that paints ``job``, and the stand-in's name when the chat came to keep photos on
+        this bot's own machines after the job was queued: its photo must not leave them any more."""
         generator = self._generators[job.generator]
         if not generator.sends_photo_off_machine or not (await self._chats.get(job.requester)).local_only:
             return generator, None
-        if "local" not in self._generators:
-            raise UserFacingError("This chat now keeps photos on this machine, but local rendering is off.")
-        return self._generators["local"], "local"
+        name, stand_in = self._kept_here("now ")
+        return stand_in, name
 
     # Consent
 

@@ -10,7 +10,7 @@ from typing import Any
 class ChatSettings:
     """One chat's (Telegram) or server's (Discord) own rules; ``None`` means the global setting."""
 
-    local_only: bool = False  # photos never leave this machine: the local generator paints every figure
+    local_only: bool = False  # photos stay on this bot's own machines: no outside image service paints
     daily_quota_per_user: int | None = None
     photo_retention: float | None = None  # seconds; used when shorter than the global PHOTO_RETENTION
     channels: tuple[str, ...] = ()  # where the bot answers (Discord channel ids); empty: everywhere

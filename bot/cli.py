@@ -15,7 +15,7 @@ from bot.errors import ConfigurationError, UserFacingError
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.generators.base import Painted
+    from bot.generators.base import Generator, Painted
     from bot.generators.local import LocalGenerator
     from bot.intake import Photo
     from bot.spec import FigureSpec
@@ -90,14 +90,14 @@ def _render(args: argparse.Namespace) -> int:
         print(error.message, file=sys.stderr)
         return EXIT_REFUSED if isinstance(error, PhotoRejected | SpecError) else EXIT_USAGE
     local = LocalGenerator((settings.figure_width, settings.figure_height))
-    if args.generator == "openai" and settings.openai_api_key is None:
-        print("figurebot: --generator openai needs OPENAI_API_KEY (see .env.example).", file=sys.stderr)
-        return EXIT_USAGE
     try:
-        if args.generator == "openai":
-            painted = asyncio.run(_paint_with_openai(settings, local, photo, spec))
-        else:
+        if args.generator == "local":
             painted = as_painted(asyncio.run(local.generate(photo, spec)))
+        else:
+            painted = asyncio.run(_paint_remotely(args.generator, settings, local, photo, spec))
+    except ConfigurationError as error:
+        print(f"figurebot: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except Misconfigured as error:
         print(f"figurebot: {error.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -115,29 +115,28 @@ def _render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _paint_with_openai(
-    settings: Settings, local: LocalGenerator, photo: Photo, spec: FigureSpec
+async def _paint_remotely(
+    name: str, settings: Settings, local: LocalGenerator, photo: Photo, spec: FigureSpec
 ) -> Painted:
-    """Paint through OpenAI with a progress bar on stderr, trying passing failures (rate limits, timeouts,
-    5xx) again as the engine does: after the service's retry-after or the backoff, at most ``MAX_ATTEMPTS``
-    times, each wait said on stderr. Refusals, bad input, billing and key problems are final."""
-    from bot.generators.base import Progress, Transient
-    from bot.generators.openai import OpenAIGenerator
+    """Paint with the ``openai`` or ``comfyui`` generator, with a progress bar on stderr, trying passing
+    failures (rate limits, timeouts, a GPU server out of memory) again as the engine does: after the
+    service's retry-after or the backoff, at most ``MAX_ATTEMPTS`` times, each wait said on stderr.
+    Refusals, bad input and the operator's problems (keys, billing, a workflow) are final."""
+    from bot.generators.base import Progress, Transient, as_painted
     from bot.retries import retry_delay
 
-    generator = OpenAIGenerator(settings, local)
-    print(f"Sending the photo to OpenAI ({settings.openai_image_model})…", file=sys.stderr)
+    generator = _remote_generator(name, settings, local)
 
     async def show(progress: Progress) -> None:
-        bar = f"\r{progress_bar(progress.fraction)} {progress.stage:<10}"
-        print(bar, end="", file=sys.stderr, flush=True)
+        stage = progress.stage[:32]
+        print(f"\r{progress_bar(progress.fraction)} {stage:<32}", end="", file=sys.stderr, flush=True)
 
     attempt = 1
     while True:
         await show(Progress(0.0, "waiting"))
         failure: Transient | None = None
         try:
-            painted = await generator.generate(photo, spec, show)
+            painted = as_painted(await generator.generate(photo, spec, show))
         except Transient as error:
             failure = error
         finally:
@@ -155,9 +154,30 @@ async def _paint_with_openai(
         )
         await asyncio.sleep(delay)
     if painted.stand_in:
-        print(f"OpenAI could not be used; painted by the {painted.stand_in} generator.", file=sys.stderr)
-    print(f"Estimated cost: ${painted.cost_usd:.3f}", file=sys.stderr)
+        print(f"{name} could not paint; painted by the {painted.stand_in} generator.", file=sys.stderr)
+    if painted.cost_usd:
+        print(f"Estimated cost: ${painted.cost_usd:.3f}", file=sys.stderr)
     return painted
+
+
+def _remote_generator(name: str, settings: Settings, local: LocalGenerator) -> Generator:
+    """The ``openai`` or ``comfyui`` generator, saying on stderr where the photo goes;
+    ``ConfigurationError`` when its settings are missing."""
+    if name == "openai":
+        from bot.generators.openai import OpenAIGenerator
+
+        if settings.openai_api_key is None:
+            raise ConfigurationError("--generator openai needs OPENAI_API_KEY (see .env.example).")
+        print(f"Sending the photo to OpenAI ({settings.openai_image_model})…", file=sys.stderr)
+        return OpenAIGenerator(settings, local)
+    from bot.generators.comfyui.generator import ComfyUIGenerator
+
+    if not settings.comfyui_servers:
+        raise ConfigurationError("--generator comfyui needs COMFYUI_URLS (see .env.example).")
+    generator = ComfyUIGenerator(settings, local)
+    servers = ", ".join(server.label for server in generator.servers.all)
+    print(f"Painting on ComfyUI ({generator.workflow.name}) at {servers}…", file=sys.stderr)
+    return generator
 
 
 def _wait_words(seconds: float) -> str:
@@ -321,9 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument(
         "--generator",
-        choices=["local", "openai"],
+        choices=["local", "openai", "comfyui"],
         default="local",
-        help="local: offline on this machine (default); openai: OpenAI's image API (needs OPENAI_API_KEY)",
+        help=(
+            "local: offline on this machine (default); openai: OpenAI's image API (needs OPENAI_API_KEY); "
+            "comfyui: your own ComfyUI GPU servers (needs COMFYUI_URLS)"
+        ),
     )
     render.set_defaults(handler=_render)
 

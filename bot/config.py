@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     photo_retention: Seconds = 3600.0
     figure_retention: Seconds = 30 * 86400.0
     purge_interval: Seconds = 600.0
-    privacy_notice_version: int = Field(1, ge=1)
+    privacy_notice_version: int = Field(2, ge=1)
 
     # Job engine
     worker_concurrency: int = Field(4, ge=1, le=64)
@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     openai_price_text_input: float = Field(5.0, ge=0)
     openai_price_image_input: float = Field(8.0, ge=0)
     openai_price_image_output: float = Field(32.0, ge=0)
+
+    # ComfyUI generator (the operator's own GPU servers)
+    comfyui_urls: str = ""
+    comfyui_workflow: str = ""
+    comfyui_token: SecretStr | None = None
+    comfyui_timeout: Seconds = 120.0
+    comfyui_concurrency: int = Field(1, ge=1, le=16)
+    comfyui_box_mode: Literal["exact", "ai"] = "exact"
+    comfyui_on_premises: bool = True
+
     fallback_to_local: bool = False
     daily_budget_usd: float | None = Field(None, ge=0)
     daily_budget_per_chat_usd: float | None = Field(None, ge=0)
@@ -127,6 +137,19 @@ class Settings(BaseSettings):
         if any(not part.strip().isdigit() for part in value.split(",") if part.strip()):
             raise ValueError("DISCORD_GUILD_IDS takes numeric server ids separated by commas")
         return value
+
+    @field_validator("comfyui_urls")
+    @classmethod
+    def _comfyui_urls(cls, value: str) -> str:
+        for url in (part.strip() for part in value.split(",") if part.strip()):
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise ValueError(f"COMFYUI_URLS takes http(s) base URLs separated by commas; got {url!r}")
+        return value
+
+    @property
+    def comfyui_servers(self) -> list[str]:
+        """``COMFYUI_URLS`` as a list of base URLs."""
+        return [part.strip() for part in self.comfyui_urls.split(",") if part.strip()]
 
     @property
     def guild_ids(self) -> list[int]:

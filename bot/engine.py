@@ -150,6 +150,10 @@ class JobEngine:
         """The generator for a request from ``requester``'s chat (see ``Admission.generator_in``)."""
         return await self.admission.generator_in(requester, name)
 
+    def own_machine_painters(self) -> list[str]:
+        """The generators a chat that keeps photos on this bot's own machines may use."""
+        return self.admission.own_machine_painters()
+
     async def chat_settings(self, requester: Requester) -> ChatSettings:
         """What the admins of ``requester``'s chat (or server) set."""
         return await self.chats.get(requester)

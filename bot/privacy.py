@@ -20,7 +20,8 @@ KEY_FILE = "secret.key"
 
 
 class ConsentRequired(UserFacingError):
-    """The generator sends photos off this machine and the user has not accepted the current notice."""
+    """The generator sends photos off this bot's own machines and the user has not accepted the current
+    notice."""
 
     def __init__(self, notice: str, version: int) -> None:
         super().__init__(notice)
@@ -94,13 +95,24 @@ def retention_text(settings: Settings) -> str:
     return f"Your photo is {photo}; finished figures are {figure}."
 
 
+SERVICES = {"openai": "OpenAI's image service", "comfyui": "a hosted ComfyUI service"}
+TEMP_FOLDER = "the photo and the figure in a temporary folder until {} restart"
+
+
 def privacy_notice(generator: str, sends_off_machine: bool, settings: Settings) -> str:
     """The notice shown before a first photo: who sees it, how long it is kept, how to delete it."""
-    where = (
-        f"Your photo is sent to the {generator} image service to paint your figure."
-        if sends_off_machine
-        else "Your photo never leaves this server: figures are painted here."
-    )
+    if sends_off_machine:
+        service = SERVICES.get(generator, f"the {generator} image service")
+        where = f"Your photo is sent to {service} to paint your figure."
+        if generator == "comfyui":
+            where += f" It keeps {TEMP_FOLDER.format('it')}s."
+    elif generator == "comfyui":
+        where = (
+            "Your photo stays on this bot's own machines: figures are painted on its own GPU servers, "
+            f"which keep {TEMP_FOLDER.format('they')}."
+        )
+    else:
+        where = "Your photo stays on this bot's own machines: figures are painted here."
     return (
         f"Privacy notice (version {settings.privacy_notice_version}). {where} "
         "Location and camera details are removed the moment it arrives, and it is stored encrypted. "

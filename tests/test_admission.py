@@ -56,8 +56,8 @@ async def test_consent_is_required_for_generators_that_send_photos_away(tmp_path
         assert "sent to the scripted image service" in notice.value.message
         await r.engine.accept_privacy(r.requester())
         await r.engine.submit(r.requester(), photo(), spec())
-    async with rig(tmp_path, generator, start=False, privacy_notice_version=2) as r:
-        with pytest.raises(ConsentRequired, match="version 2"):
+    async with rig(tmp_path, generator, start=False, privacy_notice_version=3) as r:
+        with pytest.raises(ConsentRequired, match="version 3"):
             await r.engine.submit(r.requester(), photo(), spec())
 
 

@@ -314,7 +314,7 @@ async def test_help_themes_and_privacy(tmp_path: Path) -> None:
         assert "Astronaut" in await r.console.pop()
         await r.console.push("/privacy")
         notice = await r.console.pop()
-        assert "never leaves this server" in notice and "/forget" in notice
+        assert "stays on this bot's own machines" in notice and "/forget" in notice
 
 
 async def test_consent_flow_for_a_generator_that_sends_photos_away(tmp_path: Path) -> None:

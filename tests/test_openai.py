@@ -313,7 +313,7 @@ async def test_the_openai_generator_needs_consent(tmp_path: Path) -> None:
     from bot.privacy import ConsentRequired
 
     async with openai_rig(tmp_path) as (r, api):
-        with pytest.raises(ConsentRequired, match="sent to the openai image service"):
+        with pytest.raises(ConsentRequired, match="sent to OpenAI's image service"):
             await r.engine.submit(r.requester("newcomer"), photo(), spec())
         assert api.edit_attempts == 0
 

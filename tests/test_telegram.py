@@ -618,7 +618,7 @@ async def test_a_generator_that_needs_consent_shows_the_notice_and_accept_goes_o
         assert (await answer(api, late)).params["text"] == (
             "Thanks: the privacy notice is accepted. The photo it was asked for has expired: send it again."
         )
-        assert await bot.store.privacy.consent_version("telegram", "1002") == 1
+        assert await bot.store.privacy.consent_version("telegram", "1002") == 2
 
 
 async def test_commands_answer_in_one_message(tmp_path: Path) -> None:
@@ -637,11 +637,11 @@ async def test_commands_answer_in_one_message(tmp_path: Path) -> None:
         assert answers["/start"]["text"].startswith(
             "Hi! I turn a photo of you into a collectible action figure"
         )
-        assert "Your photo never leaves this server" in answers["/start"]["text"]
+        assert "Your photo stays on this bot's own machines" in answers["/start"]["text"]
         assert "reply_markup" not in answers["/start"]  # the local kind of generator needs no consent
         assert "/forget  delete everything stored about you" in answers["/help"]["text"]
         assert answers["/themes"]["text"].startswith("Themes: Astronaut, Punk Rocker,")
-        assert answers["/privacy"]["text"].startswith("Privacy notice (version 1).")
+        assert answers["/privacy"]["text"].startswith("Privacy notice (version 2).")
         assert answers["/quota"]["text"].startswith(
             "Today, with the scripted generator:\n• you: 0 of 100 figures"
         )

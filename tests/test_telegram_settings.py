@@ -31,7 +31,7 @@ async def test_group_admins_change_settings_and_members_read_them(tmp_path: Path
         assert not (await bot.engine.chat_settings(group)).local_only
         api.fail_next("getChatMember", retry_after=1)  # who is an admin is asked again after the wait
         shown = await said(api, ANN, "/settings local on")
-        assert "only the local generator paints (photos stay here): yes" in shown
+        assert "photos stay on this bot's own machines (painted by scripted only): yes" in shown
         assert (await bot.engine.chat_settings(group)).local_only
         assert "figures per member per day: 3" in await said(api, ANN, "/settings quota 3")
         assert "photos kept after their last figure: 30 minutes" in await said(
@@ -63,7 +63,7 @@ async def test_group_admins_change_settings_and_members_read_them(tmp_path: Path
 async def test_a_group_that_becomes_a_supergroup_keeps_its_settings(tmp_path: Path) -> None:
     async with FakeTelegram() as api, running_bot(tmp_path, api) as bot:
         api.make_admin(GROUP, ANN)
-        assert "photos stay here): yes" in await said(api, ANN, "/settings local on")
+        assert "only): yes" in await said(api, ANN, "/settings local on")
         api.inject(
             {
                 "message": {

@@ -260,7 +260,7 @@ class FigureCommands:
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(
         channels="Channels where the bot makes figures: mention them (#figures #art), or write all",
-        local_only="Keep photos on this machine: only the local generator paints",
+        local_only="Keep photos on this bot's own machines: no outside image service paints",
         daily_quota="Figures per member per day, or default",
         photo_retention="How long photos are kept after their last figure (0, 30m, 1h…), or default",
         challenge_role="A role whose members may run challenges too: mention it (@Judges), or write none",
@@ -291,7 +291,7 @@ class FigureCommands:
         if not changes:
             await think(interaction)  # before the store's work, which may take a while
             current = await self.engine.chat_settings(requester)
-            await say(interaction, settings_text(current, self.engine.settings))
+            await say(interaction, settings_text(current, self.engine))
             return
         request = Request(Kind.SETTINGS, requester, Reply.to(interaction, True), args={"changes": changes})
         await say(interaction, await self.pending.through(interaction, request, lambda: think(interaction)))

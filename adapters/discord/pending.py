@@ -155,7 +155,7 @@ class Pending:
                     name: tuple(v) if isinstance(v, list) else v for name, v in args["changes"].items()
                 }
                 current = await self.engine.update_chat_settings(requester, **changes)
-                return settings_text(current, self.engine.settings)
+                return settings_text(current, self.engine)
             case Kind.REROLL:
                 await self.engine.reroll(args["job_id"], requester, request.spec, ref=ref, origin=origin)
                 return ""

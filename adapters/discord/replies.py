@@ -14,7 +14,7 @@ from discord import InteractionResponseType as ResponseType
 
 from adapters.wording import chat_settings_lines
 from bot.chats import ChatSettings
-from bot.config import Settings
+from bot.engine import JobEngine
 from bot.errors import UserFacingError
 from bot.jobs import Requester
 
@@ -149,7 +149,7 @@ async def ensure_channel_allowed(engine: SettingsSource, interaction: Interactio
         raise UserFacingError(f"I make figures only in {places} on this server.")
 
 
-def settings_text(chat: ChatSettings, settings: Settings) -> str:
+def settings_text(chat: ChatSettings, engine: JobEngine) -> str:
     """The server's settings, one a line."""
     channels = ", ".join(f"<#{channel}>" for channel in chat.channels) or "everywhere"
     judges = "members with Manage Server" + (
@@ -159,7 +159,7 @@ def settings_text(chat: ChatSettings, settings: Settings) -> str:
         [
             "figurebot on this server:",
             f"• makes figures in: {channels}",
-            *chat_settings_lines(chat, settings),
+            *chat_settings_lines(chat, engine),
             f"• who runs challenges: {judges}",
         ]
     )

@@ -1,5 +1,5 @@
-"""``/settings`` in a group: its admins keep photos on this machine, lower the daily quota or the photo
-retention; anyone may read the settings."""
+"""``/settings`` in a group: its admins keep photos on this bot's own machines, lower the daily quota or
+the photo retention; anyone may read the settings."""
 
 from __future__ import annotations
 
@@ -91,5 +91,5 @@ class GroupSettings:
             current = await self.engine.update_chat_settings(requester, **change)
         else:
             current = await self.engine.chat_settings(requester)
-        lines = ["figurebot in this group:", *chat_settings_lines(current, self.settings), USAGE]
+        lines = ["figurebot in this group:", *chat_settings_lines(current, self.engine), USAGE]
         await self.messenger.reply(message, "\n".join(lines))

@@ -35,7 +35,7 @@ Reply to one of your photos with /figure to use it. Under each figure: Re-roll, 
 /forget  delete everything stored about you
 /cancel  stop the figure in the works
 /challenge  theme challenges in groups: make figures in a theme, vote, crown a winner
-/settings  a group's settings (its admins can keep photos on this machine)
+/settings  a group's settings (its admins can keep photos on this bot's own machines)
 In groups, mention me in the photo's caption, or reply to your photo with /figure."""
 COMMANDS = (
     BotCommand("figure", "make a figure: reply to your photo with it"),
