@@ -284,7 +284,9 @@ async def test_a_slow_server_queue_shows_the_figure_s_place_in_it(tmp_path: Path
         assert done.status is Status.DONE
 
 
-async def test_the_token_is_sent_and_a_refused_one_is_the_operator_s_to_fix(tmp_path: Path) -> None:
+async def test_the_token_is_sent_and_a_refused_one_is_the_operator_s_to_fix(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async with FakeComfyUI(require_token="s3cret-token") as comfy:
         async with comfy_rig(tmp_path / "right", [comfy.origin], comfyui_token="s3cret-token") as r:
             submitted = await r.engine.submit(r.requester(), photo(), spec())
@@ -292,8 +294,12 @@ async def test_the_token_is_sent_and_a_refused_one_is_the_operator_s_to_fix(tmp_
             assert set(comfy.authorizations) == {"Bearer s3cret-token"}
         async with comfy_rig(tmp_path / "wrong", [comfy.origin], comfyui_token="wrong") as r:
             submitted = await r.engine.submit(r.requester(), photo(), spec())
-            failed = await wait_for_status(r.store, submitted.job_id, Status.FAILED)
-            assert failed.error == BUSY or failed.error == UNAVAILABLE
+            with caplog.at_level(logging.ERROR, logger="figurebot"):
+                failed = await wait_for_status(r.store, submitted.job_id, Status.FAILED)
+            assert failed.error == UNAVAILABLE and failed.attempts == 1
+            assert (
+                "refused the request (401): check COMFYUI_TOKEN" in caplog.text and "wrong" not in caplog.text
+            )
 
 
 async def test_several_figures_spread_over_the_servers(tmp_path: Path) -> None:
@@ -453,3 +459,32 @@ def test_a_transparent_picture_is_cut_by_its_own_alpha() -> None:
     picture.paste((10, 20, 30, 255), (100, 50, 200, 250))
     figure = cut_out(picture)
     assert figure is not None and figure.size == (100, 200)
+
+
+async def test_the_user_s_words_are_checked_before_the_gpu_is_used(tmp_path: Path) -> None:
+    from tests.fakes.openai_api import FakeOpenAI
+
+    async with (
+        FakeOpenAI(api_key="sk-test-key-for-words") as api,
+        FakeComfyUI() as comfy,
+        comfy_rig(
+            tmp_path, [comfy.origin], openai_api_key="sk-test-key-for-words", openai_base_url=api.base_url
+        ) as r,
+    ):
+        api.flag_words = {"kill": ["violence"]}
+        submitted = await r.engine.submit(r.requester(), photo(), make_spec(name="Kill Bill", tagline="hi"))
+        job = await delivered(r, submitted.job_id)
+        assert job.error == "I can't make that figure: its words were flagged (violence). Please change them."
+        assert api.moderations[0]["input"] == ["Kill Bill", "hi"] and not comfy.uploads and not api.edits
+        fine = await r.engine.submit(r.requester(), photo(), make_spec(name="Ann"))
+        assert (await delivered(r, fine.job_id)).status is Status.DONE and len(comfy.uploads) == 1
+
+
+async def test_the_privacy_notice_says_where_the_photo_is_painted_and_kept(tmp_path: Path) -> None:
+    from adapters.wording import privacy_text
+
+    async with FakeComfyUI() as comfy, comfy_rig(tmp_path, [comfy.origin]) as r:
+        notice, needs_accept = await privacy_text(r.engine, r.requester())
+        assert not needs_accept and "version 2" in notice
+        assert "stays on this bot's own machines" in notice and "own GPU servers" in notice
+        assert "temporary folder until they restart" in notice

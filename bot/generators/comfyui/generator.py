@@ -66,7 +66,7 @@ class Servers:
     async def _health(self, session: aiohttp.ClientSession, server: ComfyServer) -> Queue | None:
         try:
             return await server.queue(session, timeout=min(HEALTH_TIMEOUT, server.timeout))
-        except (Transient, Misconfigured) as error:
+        except Transient as error:  # a refused token (Misconfigured) is the operator's to fix: it goes on up
             log_event(log, "comfyui.unhealthy", server=server.label, reason=error.message)
             return None
 
