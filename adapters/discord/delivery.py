@@ -86,12 +86,14 @@ class Delivery:
         self.challenges = challenges
         self.edit_interval = edit_interval
         self._last_edit: dict[str, float] = {}
+        self._held: dict[str, Image.Image] = {}  # the latest preview an edit could not carry yet, by job
 
     async def on_event(self, event: JobEvent) -> None:
         """Show a status change, or deliver a finished job (raising when it must be tried again)."""
         final = event.kind in (EventKind.DONE, EventKind.FAILED)
         if final or event.kind is EventKind.CANCELLED:
             self._last_edit.pop(event.job.id, None)
+            self._held.pop(event.job.id, None)
         reply = Reply.from_ref(event.job.ref)
         if reply is None:
             if final:
@@ -116,6 +118,9 @@ class Delivery:
         leaves nothing behind."""
         now = time.monotonic()
         self._last_edit = {job: at for job, at in self._last_edit.items() if now - at < self.edit_interval}
+        self._held = {
+            job: preview for job, preview in self._held.items() if job in self._last_edit or job == job_id
+        }
         if job_id in self._last_edit:
             return False
         self._last_edit[job_id] = now
@@ -125,10 +130,13 @@ class Delivery:
         if not reply.fresh():
             return
         if event.kind is EventKind.PROGRESS and not self._due(event.job.id):
+            if event.preview is not None:  # shown with the next edit that may go out
+                self._held[event.job.id] = event.preview
             return
         options: dict[str, Any] = {"content": status_line(event, reply)}
-        if event.preview is not None:
-            options["attachments"] = [await asyncio.to_thread(preview_file, event.preview)]
+        preview = event.preview or self._held.pop(event.job.id, None)
+        if preview is not None:
+            options["attachments"] = [await asyncio.to_thread(preview_file, preview)]
         await self._edit_status(reply, **options)
 
     async def _edit_status(self, reply: Reply, **options: Any) -> None:
