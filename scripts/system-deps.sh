@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages figurebot's renderer uses: FriBiDi (right-to-left text shaping in
-# Pillow) and the Noto CJK and colour-emoji fonts (too large to bundle). Does nothing when they
-# are already there; on systems without apt it says what to install instead.
+# Pillow) and the Noto CJK and colour-emoji fonts (too large to bundle); and the PostgreSQL server
+# the tests start a throwaway copy of. Does nothing when they are already there; on systems without
+# apt it says what to install instead.
 set -euo pipefail
-packages=(libfribidi0 fonts-noto-cjk fonts-noto-color-emoji)
+packages=(libfribidi0 fonts-noto-cjk fonts-noto-color-emoji postgresql)
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "system-deps: no apt-get here; install FriBiDi and the Noto CJK and Noto Color Emoji fonts yourself" >&2
+    echo "system-deps: no apt-get here; install FriBiDi, the Noto CJK and Noto Color Emoji fonts and PostgreSQL yourself" >&2
     exit 0
 fi
 missing=()

@@ -1,4 +1,5 @@
-"""Fixtures shared by the renderer's tests: the cutout models loaded afresh, or their runtime missing."""
+"""Fixtures shared by the tests: the database engines a store runs on, and the cutout models loaded afresh
+or their runtime missing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,31 @@ from pathlib import Path
 import pytest
 
 from bot.figure.segmentation import runtime
+from tests import postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.PostgresServer]:
+    """One throwaway PostgreSQL server for the session, started on first use."""
+    server = postgres.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The engine the test's stores run on, its name. ``sqlite``: the default, a file in the data folder.
+    ``postgres``: a fresh database of its own on the session's server, set as ``DATABASE_URL`` so every
+    ``Settings`` of the test uses it. A module runs its tests on both with
+    ``pytestmark = pytest.mark.usefixtures("database")``; a test about SQLite's file alone narrows that
+    with ``engine_kit.sqlite_only``."""
+    if request.param == "sqlite":
+        yield request.param
+        return
+    server: postgres.PostgresServer = request.getfixturevalue("postgres_server")
+    with server.database() as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield request.param
 
 
 @pytest.fixture

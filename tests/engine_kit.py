@@ -1,4 +1,5 @@
-"""Building blocks for engine tests: a real SQLite store in a temp folder, and scripted generators."""
+"""Building blocks for engine tests: a real store (a SQLite file in a temp folder, or the Postgres database
+of the ``database`` fixture), and scripted generators."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from adapters.console import ConsoleAdapter
@@ -76,8 +78,13 @@ class ScriptedGenerator:
         return Painted(image, self.cost, self.stand_in, self.notes) if reported else image
 
 
+# Narrows a test of a module that runs on both engines (the ``database`` fixture) to SQLite alone.
+sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+
 def settings_for(tmp_path: Path, **values: Any) -> Settings:
-    """Settings with the data folder in ``tmp_path``; ``values`` override (field names)."""
+    """Settings with the data folder in ``tmp_path`` (and the store there, unless ``DATABASE_URL`` names
+    one); ``values`` override (field names)."""
     defaults: dict[str, Any] = {
         "figurebot_data_dir": tmp_path / "data",
         "figurebot_generator": "scripted",
@@ -168,7 +175,7 @@ async def rig(
     others: tuple[ScriptedGenerator, ...] = (),
     **values: Any,
 ) -> AsyncIterator[Rig]:
-    """An engine on a real SQLite file in ``tmp_path`` with the in-memory console platform subscribed;
+    """An engine on a real store (see ``settings_for``) with the in-memory console platform subscribed;
     ``generator`` is the default, ``others`` run beside it."""
     settings = settings_for(tmp_path, **values)
     generator = generator or ScriptedGenerator()
@@ -193,7 +200,7 @@ async def serving_platform(
     make_adapter: Callable[[JobEngine, ChallengeService], PlatformAdapter],
     clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[tuple[JobEngine, Store, ChallengeService, Any]]:
-    """A chat platform's adapter serving over an engine on a SQLite store, the engine and the challenges
+    """A chat platform's adapter serving over an engine on a real store, the engine and the challenges
     on ``clock`` (real time by default), wired as ``figurebot run`` does: the adapter first (it
     subscribes), then the engine and the challenges, then ``serve()``; everything stopped when the block
     ends."""

@@ -17,6 +17,8 @@ from tests.engine_kit import (
     spec,
 )
 
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
+
 
 async def test_active_job_limit_per_user(tmp_path: Path) -> None:
     async with rig(tmp_path, start=False) as r:

@@ -22,6 +22,8 @@ from tests.engine_kit import (
     wait_until,
 )
 
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
+
 MIDDAY = 1_800_000_000.0 - 1_800_000_000.0 % 86400 + 12 * 3600
 TODAY = datetime.fromtimestamp(MIDDAY, UTC).date().isoformat()
 

@@ -22,6 +22,8 @@ from bot.jobs import Job, Requester, Status
 from bot.spec import make_spec
 from tests.engine_kit import Clock, Rig, eventually, photo, rig, wait_for_status
 
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
+
 HOUR = 3600.0
 
 

@@ -21,6 +21,8 @@ from tests.engine_kit import (
     wait_until,
 )
 
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
+
 
 async def test_a_figure_is_queued_painted_and_delivered_once(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from bot.drafts import DRAFT_LIFETIME
@@ -13,6 +14,8 @@ from bot.jobs import Status
 from bot.spec import make_spec
 from bot.store.inbox import Arrival
 from tests.engine_kit import Clock, photo, rig, spec, wait_for_status
+
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
 
 
 async def test_an_update_is_new_then_waiting_then_recognised_once_handled(tmp_path: Path) -> None:

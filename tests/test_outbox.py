@@ -21,6 +21,8 @@ from tests.engine_kit import (
     wait_for_status,
 )
 
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
+
 
 class FlakyPlatform:
     """A platform that is down for its first ``failures`` deliveries."""

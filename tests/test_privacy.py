@@ -1,4 +1,5 @@
-"""Privacy at rest on the real SQLite file: schema, encryption, retention purge, forget-me, the key file."""
+"""Privacy at rest on the real SQLite file and on Postgres: schema, encryption, retention purge, forget-me,
+the key file."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from bot.config import Settings
 from bot.jobs import ID_PATTERN, Status
@@ -25,9 +26,12 @@ from tests.engine_kit import (
     rig,
     settings_for,
     spec,
+    sqlite_only,
     wait_for_status,
     wait_until,
 )
+
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
 
 
 def database_file(settings: Settings) -> Path:
@@ -42,10 +46,7 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
         differences = await connection.run_sync(
             lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
         )
-        tables = await connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
-        names = {row[0] for row in tables}
-        journal = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
-        secure = (await connection.execute(text("PRAGMA secure_delete"))).scalar()
+        names = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
     await store.close()
     assert differences == []
     assert {
@@ -64,7 +65,6 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
         "alembic_version",
     } <= names
     assert "user_settings" not in names  # dropped by 0008: nothing ever wrote it
-    assert journal == "wal" and secure == 1
     # opening again with the same key works and keeps what is there
     again = await Store.open(settings.database, Vault(key))
     await again.privacy.accept_consent("console", "ann", 1, 1.0)
@@ -72,6 +72,16 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
     third = await Store.open(settings.database, Vault(key))
     assert await third.privacy.consent_version("console", "ann") == 1
     await third.close()
+
+
+@sqlite_only
+async def test_the_sqlite_file_logs_ahead_and_overwrites_what_is_deleted(tmp_path: Path) -> None:
+    store = await Store.open(settings_for(tmp_path).database, Vault(Fernet.generate_key()))
+    async with store.db.sql.connect() as connection:
+        journal = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
+        secure = (await connection.execute(text("PRAGMA secure_delete"))).scalar()
+    await store.close()
+    assert journal == "wal" and secure == 1
 
 
 async def test_a_different_key_is_refused_at_start_with_a_clear_message(tmp_path: Path) -> None:
@@ -89,6 +99,7 @@ def test_data_folder_is_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(Path(settings.figurebot_data_dir).stat().st_mode) == 0o700
 
 
+@sqlite_only
 async def test_photos_and_figures_are_encrypted_in_the_file(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:
         await r.engine.submit(r.requester(), photo(), spec())
@@ -99,6 +110,7 @@ async def test_photos_and_figures_are_encrypted_in_the_file(tmp_path: Path) -> N
     assert b"\x89PNG" not in raw  # no PNG figure
 
 
+@sqlite_only
 async def test_photo_is_purged_from_table_and_file_after_retention(tmp_path: Path) -> None:
     clock = Clock()
     async with rig(tmp_path, clock=clock, photo_retention=3600) as r:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from bot.engine import JobEngine
@@ -23,6 +24,8 @@ from tests.engine_kit import (
     spec,
     wait_for_status,
 )
+
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
 
 
 async def test_a_heavy_user_does_not_delay_a_light_one(tmp_path: Path) -> None:

@@ -6,8 +6,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.jobs import Status
 from tests.engine_kit import Rig, photo, rig, spec
+
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
 
 BACKOFF = 3600.0
 

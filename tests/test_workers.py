@@ -22,6 +22,8 @@ from tests.engine_kit import (
     wait_until,
 )
 
+pytestmark = pytest.mark.usefixtures("database")  # every test on SQLite and on Postgres
+
 
 async def test_transient_errors_are_retried_with_backoff(tmp_path: Path) -> None:
     generator = ScriptedGenerator(script=[Transient("rate limited"), Transient("timeout", retry_after=0.2)])

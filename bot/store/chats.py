@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, select, update
 
 from bot.chats import ChatSettings
 from bot.store.database import Database
@@ -24,10 +24,8 @@ class ChatStore:
         return ChatSettings.from_row(rows[0]) if rows else ChatSettings()
 
     async def save(self, platform: str, scope: str, settings: ChatSettings) -> None:
-        async with self._db.transaction() as connection:
-            await connection.execute(delete(chat_settings).where(_chat(platform, scope)))
-            values = {"platform": platform, "scope": scope, **settings.to_row()}
-            await connection.execute(insert(chat_settings), values)
+        values = {"platform": platform, "scope": scope, **settings.to_row()}
+        await self._db.execute(self._db.upsert(chat_settings, values))
 
     async def move(self, platform: str, old_scope: str, new_scope: str) -> None:
         """A chat got a new id: its settings follow (unless the new id already has its own)."""

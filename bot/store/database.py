@@ -1,19 +1,20 @@
-"""The one database object every part of the store shares: engine, SQLite pragmas, write turns, the
-vault that seals images, migrations applied at start, and the key check."""
+"""The one database object every part of the store shares: engine (SQLite or Postgres), SQLite pragmas,
+write turns, the vault that seals images, migrations applied at start, and the key check."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import and_, event, insert, select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import Table, and_, event, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.errors import ConfigurationError
@@ -22,6 +23,8 @@ from bot.store.tables import meta
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 KEY_CHECK = b"figurebot store key check"
+# INSERT with ON CONFLICT, which SQLite and Postgres spell alike but SQLAlchemy builds per dialect.
+_INSERT_OR = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 class WrongKey(ConfigurationError):
@@ -48,16 +51,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for ``url``; a SQLite file's folder is created and its pragmas set."""
+def database_url(url: str) -> URL:
+    """``url`` parsed; a Postgres URL that names no driver (``postgresql://``, ``postgres://``) gets
+    psycopg, the one Postgres driver figurebot installs."""
     parsed = make_url(url)
+    return (
+        parsed.set(drivername="postgresql+psycopg")
+        if parsed.drivername in ("postgres", "postgresql")
+        else parsed
+    )
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url``; a SQLite file's folder is created and its pragmas set. A Postgres
+    database must exist already (its server creates it, as ``createdb`` or the image's ``POSTGRES_DB``)."""
+    parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             make_private_dir(Path(parsed.database).parent)
-        engine = create_async_engine(url)
+        engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(parsed, pool_pre_ping=True)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -72,10 +87,13 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema up to the newest migration."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+async def migrate(connection: AsyncConnection) -> None:
+    """Bring the schema up to the newest migration, in the connection's transaction. On Postgres, processes
+    starting at once take turns (as SQLite's file lock makes them): the first migrates, the others find
+    the schema done."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('figurebot migrations'))"))
+    await connection.run_sync(_upgrade)
 
 
 class Database:
@@ -85,32 +103,38 @@ class Database:
     def __init__(self, sql: AsyncEngine, vault: Vault) -> None:
         self.sql = sql
         self.vault = vault
-        self._writing = asyncio.Lock()
+        turns = asyncio.Lock() if sql.dialect.name == "sqlite" else nullcontext()
+        self._writing: AbstractAsyncContextManager[Any] = turns  # see ``transaction``
 
     @classmethod
     async def open(cls, url: str, vault: Vault) -> Database:
         """Connect to ``url``, apply any pending migrations, and check the key opens this database."""
-        sql = create_engine(url)
-        await migrate(sql)
-        database = cls(sql, vault)
+        database = cls(create_engine(url), vault)
         try:
-            await database._check_key()
+            async with database.transaction() as connection:
+                await migrate(connection)
+                await database._check_key(connection)
         except Exception:
-            await sql.dispose()
+            await database.close()
             raise
         return database
 
-    async def _check_key(self) -> None:
+    def upsert(self, table: Table, row: dict[str, Any], *, add: bool = False) -> Any:
+        """An INSERT of ``row`` that, where ``table`` has a row with the same primary key, updates that row
+        instead: its other columns set to ``row``'s values or, with ``add``, increased by them (counters).
+        One statement, so two writers (on Postgres, at once) cannot both insert."""
+        statement = _INSERT_OR[self.sql.dialect.name](table).values(row)
+        key = [column.name for column in table.primary_key]
+        new = statement.excluded
+        changes = {name: table.c[name] + new[name] if add else new[name] for name in row if name not in key}
+        return statement.on_conflict_do_update(index_elements=key, set_=changes)
+
+    async def _check_key(self, connection: AsyncConnection) -> None:
         """Seal a known value on first use; later, refuse a key that cannot open it."""
-        async with self.transaction() as connection:
-            sealed = (
-                await connection.execute(select(meta.c.value).where(meta.c.key == "key_check"))
-            ).scalar()
-            if sealed is None:
-                await connection.execute(
-                    insert(meta).values(key="key_check", value=self.vault.seal(KEY_CHECK))
-                )
-                return
+        sealed = (await connection.execute(select(meta.c.value).where(meta.c.key == "key_check"))).scalar()
+        if sealed is None:
+            await connection.execute(insert(meta).values(key="key_check", value=self.vault.seal(KEY_CHECK)))
+            return
         try:
             self.vault.open(sealed)
         except ValueError:
@@ -121,7 +145,9 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction. Writers take turns here rather than in SQLite's busy-wait, which sleeps."""
+        """A write transaction. On SQLite, writers take turns here rather than in its busy-wait, which sleeps;
+        on Postgres they run at once, kept apart by its row locks, ``upsert`` and a consistent order (a job
+        before its photo and figure)."""
         async with self._writing, self.sql.begin() as connection:
             yield connection
 
@@ -136,7 +162,8 @@ class Database:
             return list((await connection.execute(statement, parameters)).all())
 
     async def checkpoint(self) -> None:
-        """On SQLite, fold the write-ahead log into the file so deleted pages are overwritten there too."""
+        """On SQLite, fold the write-ahead log into the file so deleted pages are overwritten there too. On
+        Postgres, deleted rows linger (sealed) until vacuum reuses their space."""
         if self.sql.dialect.name == "sqlite":
             async with self.sql.connect() as connection:
                 await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -17,7 +17,13 @@ from bot.store.usage import UsageStore
 class Store:
     """Durable state behind the core: photos, jobs and figures, usage and spend, chat settings, consent
     and retention, challenges, and what users sent (the inbox and drafts). Only the core holds one;
-    adapters ask the engine."""
+    adapters ask the engine.
+
+    Sealed photos and figures live in the database itself (``LargeBinary``: a BLOB on SQLite, ``bytea`` on
+    Postgres), not in a blob folder or bucket: there is one place to back up, a figure is written in the
+    same transaction as its job's row (never a done job without its figure, nor a figure without its job),
+    and forget-me and the retention purge stay one transaction each that leaves nothing behind. At a few
+    megabytes each, they are well within what either engine keeps comfortably."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

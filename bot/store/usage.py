@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import func, select
 
 from bot.store.database import Database
 from bot.store.tables import spend, usage
@@ -22,24 +21,6 @@ class DaySpend:
     generator: str
     jobs: int
     cost_usd: float
-
-
-async def _add_spend(
-    connection: AsyncConnection, key: tuple[str, str, str, str], jobs_added: int, cost_usd: float
-) -> None:
-    """Add jobs and cost to the spend row of (day, platform, chat pseudonym, generator)."""
-    day, platform, scope, generator = key
-    where = and_(
-        spend.c.day == day,
-        spend.c.platform == platform,
-        spend.c.scope == scope,
-        spend.c.generator == generator,
-    )
-    added = {"jobs": spend.c.jobs + jobs_added, "cost_usd": spend.c.cost_usd + cost_usd}
-    updated = await connection.execute(update(spend).where(where).values(**added))
-    if updated.rowcount == 0:
-        row = {"day": day, "platform": platform, "scope": scope, "generator": generator}
-        await connection.execute(insert(spend), {**row, "jobs": jobs_added, "cost_usd": cost_usd})
 
 
 class UsageStore:
@@ -59,26 +40,20 @@ class UsageStore:
     ) -> None:
         """Count a new job in one step: a figure for the quota of each subject (pseudonyms of the user and
         the chat), and a job in the stats of ``chat`` (the chat's pseudonym)."""
+        key = {"day": day, "platform": platform, "generator": generator}
         async with self._db.transaction() as connection:
-            await _add_spend(connection, (day, platform, chat, generator), 1, 0.0)
+            await connection.execute(
+                self._db.upsert(spend, {**key, "scope": chat, "jobs": 1, "cost_usd": 0.0}, add=True)
+            )
             for subject in subjects:
-                key = (usage.c.day == day, usage.c.platform == platform, usage.c.subject == subject)
-                where = and_(*key, usage.c.generator == generator)
-                updated = await connection.execute(update(usage).where(where).values(count=usage.c.count + 1))
-                if updated.rowcount == 0:
-                    row = {
-                        "day": day,
-                        "platform": platform,
-                        "subject": subject,
-                        "generator": generator,
-                        "count": 1,
-                    }
-                    await connection.execute(insert(usage), row)
+                await connection.execute(
+                    self._db.upsert(usage, {**key, "subject": subject, "count": 1}, add=True)
+                )
 
     async def add_spend(self, day: str, platform: str, scope: str, generator: str, cost_usd: float) -> None:
         """Add estimated cost to a chat's day (``scope`` is a pseudonym of the chat)."""
-        async with self._db.transaction() as connection:
-            await _add_spend(connection, (day, platform, scope, generator), 0, cost_usd)
+        row = {"day": day, "platform": platform, "scope": scope, "generator": generator}
+        await self._db.execute(self._db.upsert(spend, {**row, "jobs": 0, "cost_usd": cost_usd}, add=True))
 
     async def spent(self, day: str, platform: str | None = None, scope: str | None = None) -> float:
         """Estimated USD spent on ``day``: everywhere, or in one chat."""
