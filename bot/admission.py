@@ -123,25 +123,31 @@ class Admission:
 
     async def consented_generator(self, requester: Requester, name: str | None) -> tuple[str, Generator]:
         """``generator_in``, once the user has accepted the notice of a generator that sends photos away
-        (``ConsentRequired`` otherwise)."""
+        (``ConsentRequired`` otherwise). Consent is per recipient: accepting one service's notice is not
+        consent to another's."""
         chosen, generator = await self.generator_in(requester, name)
         if generator.sends_photo_off_machine:
             version = self._settings.privacy_notice_version
-            accepted = await self._store.privacy.consent_version(requester.platform, requester.user_id)
+            accepted = await self._store.privacy.consent_version(
+                requester.platform, requester.user_id, chosen
+            )
             if accepted is None or accepted < version:
                 raise ConsentRequired(privacy_notice(chosen, True, self._settings), version)
         return chosen, generator
 
     async def accept_privacy(self, requester: Requester) -> None:
-        """Record that the user accepted the current privacy notice."""
+        """Record that the user accepted the current privacy notice of the generator their chat uses (the
+        notice they were shown)."""
         version = self._settings.privacy_notice_version
+        recipient, _ = await self.generator_in(requester)
         await self._store.privacy.accept_consent(
-            requester.platform, requester.user_id, version, self._clock()
+            requester.platform, requester.user_id, recipient, version, self._clock()
         )
         log_event(
             log,
             "consent.accepted",
             platform=requester.platform,
+            recipient=recipient,
             user=self.subjects(requester)["user"],  # a pseudonym: logs outlive /forget
             version=version,
         )

@@ -65,22 +65,28 @@ def platform_adapters(settings: Settings) -> dict[str, AdapterFactory]:
 
 
 def generators(settings: Settings) -> dict[str, Generator]:
-    """The generators this process can run: always the local one, OpenAI's when a key is set, ComfyUI's
-    when servers are named."""
+    """The generators this process can run: always the local one, OpenAI's and Gemini's when their key
+    is set, ComfyUI's when servers are named."""
     local = LocalGenerator((settings.figure_width, settings.figure_height))
     available: dict[str, Generator] = {"local": local}
     if settings.openai_api_key is not None:
         from bot.generators.openai import OpenAIGenerator
 
         available["openai"] = OpenAIGenerator(settings, local)
+    if settings.gemini_api_key is not None:
+        from bot.generators.gemini import GeminiGenerator
+
+        available["gemini"] = GeminiGenerator(settings, local)
     if settings.comfyui_servers:
         from bot.generators.comfyui.generator import ComfyUIGenerator
 
         available["comfyui"] = ComfyUIGenerator(settings, local)
     if settings.figurebot_generator not in available:
-        needs = {"openai": " (set OPENAI_API_KEY)", "comfyui": " (set COMFYUI_URLS)"}.get(
-            settings.figurebot_generator, ""
-        )
+        needs = {
+            "openai": " (set OPENAI_API_KEY)",
+            "gemini": " (set GEMINI_API_KEY)",
+            "comfyui": " (set COMFYUI_URLS)",
+        }.get(settings.figurebot_generator, "")
         raise ConfigurationError(
             f"FIGUREBOT_GENERATOR={settings.figurebot_generator} is not available{needs}; "
             f"choose one of: {', '.join(available)}."

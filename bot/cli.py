@@ -118,9 +118,10 @@ def _render(args: argparse.Namespace) -> int:
 async def _paint_remotely(
     name: str, settings: Settings, local: LocalGenerator, photo: Photo, spec: FigureSpec
 ) -> Painted:
-    """Paint with the ``openai`` or ``comfyui`` generator, with a progress bar on stderr, trying passing
-    failures (rate limits, timeouts, a GPU server out of memory) again as the engine does: after the
-    service's retry-after or the backoff, at most ``MAX_ATTEMPTS`` times, each wait said on stderr.
+    """Paint with a generator that works elsewhere (``openai``, ``gemini``, ``comfyui``), with a progress
+    bar on stderr, trying passing failures (rate limits, timeouts, a GPU server out of memory) again as the
+    engine does: after the service's retry-after or the backoff, at most ``MAX_ATTEMPTS`` times, each wait
+    said on stderr.
     Refusals, bad input and the operator's problems (keys, billing, a workflow) are final."""
     from bot.generators.base import Progress, Transient, as_painted
     from bot.retries import retry_delay
@@ -161,7 +162,7 @@ async def _paint_remotely(
 
 
 def _remote_generator(name: str, settings: Settings, local: LocalGenerator) -> Generator:
-    """The ``openai`` or ``comfyui`` generator, saying on stderr where the photo goes;
+    """The ``openai``, ``gemini`` or ``comfyui`` generator, saying on stderr where the photo goes;
     ``ConfigurationError`` when its settings are missing."""
     if name == "openai":
         from bot.generators.openai import OpenAIGenerator
@@ -170,6 +171,13 @@ def _remote_generator(name: str, settings: Settings, local: LocalGenerator) -> G
             raise ConfigurationError("--generator openai needs OPENAI_API_KEY (see .env.example).")
         print(f"Sending the photo to OpenAI ({settings.openai_image_model})…", file=sys.stderr)
         return OpenAIGenerator(settings, local)
+    if name == "gemini":
+        from bot.generators.gemini import GeminiGenerator
+
+        if settings.gemini_api_key is None:
+            raise ConfigurationError("--generator gemini needs GEMINI_API_KEY (see .env.example).")
+        print(f"Sending the photo to Google's Gemini ({settings.gemini_image_model})…", file=sys.stderr)
+        return GeminiGenerator(settings, local)
     from bot.generators.comfyui.generator import ComfyUIGenerator
 
     if not settings.comfyui_servers:
@@ -341,10 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument(
         "--generator",
-        choices=["local", "openai", "comfyui"],
+        choices=["local", "openai", "gemini", "comfyui"],
         default="local",
         help=(
             "local: offline on this machine (default); openai: OpenAI's image API (needs OPENAI_API_KEY); "
+            "gemini: Google's Gemini image model (needs GEMINI_API_KEY); "
             "comfyui: your own ComfyUI GPU servers (needs COMFYUI_URLS)"
         ),
     )

@@ -83,6 +83,18 @@ class Settings(BaseSettings):
     openai_price_image_input: float = Field(8.0, ge=0)
     openai_price_image_output: float = Field(32.0, ge=0)
 
+    # Gemini generator
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str = ""
+    gemini_image_model: str = "gemini-2.5-flash-image"
+    gemini_box_mode: Literal["exact", "ai", "figurine"] = "exact"
+    gemini_timeout: Seconds = 120.0
+    gemini_concurrency: int = Field(4, ge=1, le=64)
+    # USD per million tokens, for the cost estimate kept with each job
+    gemini_price_text_input: float = Field(0.30, ge=0)
+    gemini_price_image_input: float = Field(0.30, ge=0)
+    gemini_price_image_output: float = Field(30.0, ge=0)
+
     # ComfyUI generator (the operator's own GPU servers)
     comfyui_urls: str = ""
     comfyui_workflow: str = ""

@@ -95,7 +95,15 @@ def retention_text(settings: Settings) -> str:
     return f"Your photo is {photo}; finished figures are {figure}."
 
 
-SERVICES = {"openai": "OpenAI's image service", "comfyui": "a hosted ComfyUI service"}
+SERVICES = {
+    "openai": "OpenAI's image service",
+    "gemini": "Google's Gemini API",
+    "comfyui": "a hosted ComfyUI service",
+}
+GOOGLE_KEEPS = (
+    "Google keeps requests for a limited time only to detect abuse (on a free-tier key it may also use them "
+    "to improve its products), and every picture Gemini paints carries Google's invisible SynthID watermark."
+)
 TEMP_FOLDER = "the photo and the figure in a temporary folder until {} restart"
 
 
@@ -106,6 +114,8 @@ def privacy_notice(generator: str, sends_off_machine: bool, settings: Settings) 
         where = f"Your photo is sent to {service} to paint your figure."
         if generator == "comfyui":
             where += f" It keeps {TEMP_FOLDER.format('it')}s."
+        elif generator == "gemini":
+            where += f" {GOOGLE_KEEPS}"
     elif generator == "comfyui":
         where = (
             "Your photo stays on this bot's own machines: figures are painted on its own GPU servers, "

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.engine import JobEngine
 from bot.generators.base import Painted, ProgressCallback
 from bot.intake import Photo
-from bot.jobs import Job, Requester, Status
+from bot.jobs import Job, JobEvent, Requester, Status
 from bot.privacy import Vault, load_key
 from bot.spec import FigureSpec, make_spec
 from bot.store.repository import Store
@@ -127,6 +127,19 @@ class Rig:
             lines.append(await self.console.pop(timeout))
             if predicate(lines[-1]):
                 return lines
+
+
+def recorded(r: Rig) -> list[JobEvent]:
+    """Every event the engine sends the rig's console from now on, kept in a list as it goes."""
+    events: list[JobEvent] = []
+    console = r.engine._subscribers["console"]
+
+    async def keep(event: JobEvent) -> None:
+        events.append(event)
+        await console(event)
+
+    r.engine.subscribe("console", keep)
+    return events
 
 
 async def eventually(check: Callable[[], object], timeout: float = 10.0) -> None:

@@ -23,9 +23,19 @@ from bot.generators.comfyui.client import _queue, decode_preview, workflow_probl
 from bot.generators.comfyui.generator import ComfyUIGenerator, paint_size, seed_for
 from bot.generators.comfyui.workflow import bundled_names, load_workflow, workflow_path
 from bot.generators.local import LocalGenerator
-from bot.jobs import EventKind, Job, JobEvent, Status
+from bot.jobs import EventKind, Job, Status
 from bot.spec import make_spec
-from tests.engine_kit import PERSON, Rig, photo, rig, settings_for, spec, wait_for_status, wait_until
+from tests.engine_kit import (
+    PERSON,
+    Rig,
+    photo,
+    recorded,
+    rig,
+    settings_for,
+    spec,
+    wait_for_status,
+    wait_until,
+)
 from tests.fakes.comfyui import FakeComfyUI
 from tests.photo_factory import encode, gps_exif
 from tests.test_openai import figurebot
@@ -56,19 +66,6 @@ async def comfy_rig(tmp_path: Path, urls: list[str], **values: Any) -> AsyncIter
     local = LocalGenerator((settings.figure_width, settings.figure_height))
     async with rig(tmp_path, generator, others=(local,), **options) as r:  # type: ignore[arg-type]
         yield r
-
-
-def recorded(r: Rig) -> list[JobEvent]:
-    """Every event the engine sends the console, kept in a list as it goes."""
-    events: list[JobEvent] = []
-    console = r.engine._subscribers["console"]
-
-    async def keep(event: JobEvent) -> None:
-        events.append(event)
-        await console(event)
-
-    r.engine.subscribe("console", keep)
-    return events
 
 
 async def delivered(r: Rig, job_id: str) -> Job:

@@ -33,13 +33,13 @@ async def test_counts_settings_and_consents_written_at_once_all_land(tmp_path: P
             *(store.usage.count_job(DAY, "console", ["ann", "chat"], "local", "chat") for _ in range(20)),
             *(store.usage.add_spend(DAY, "console", "chat", "local", 0.25) for _ in range(20)),
             *(store.chats.save("console", "chat", ChatSettings(local_only=True)) for _ in range(5)),
-            *(store.privacy.accept_consent("console", "ann", 2, 1.0) for _ in range(5)),
+            *(store.privacy.accept_consent("console", "ann", "openai", 2, 1.0) for _ in range(5)),
         )
         assert await store.usage.count(DAY, "console", "ann", "local") == 20
         assert await store.usage.count(DAY, "console", "chat", "local") == 20
         [day] = await store.usage.since(DAY)
         assert (day.jobs, day.cost_usd) == (20, 5.0)
         assert (await store.chats.settings("console", "chat")).local_only
-        assert await store.privacy.consent_version("console", "ann") == 2
+        assert await store.privacy.consent_version("console", "ann", "openai") == 2
     finally:
         await store.close()

@@ -67,10 +67,10 @@ async def test_migrations_build_exactly_the_modelled_schema(tmp_path: Path) -> N
     assert "user_settings" not in names  # dropped by 0008: nothing ever wrote it
     # opening again with the same key works and keeps what is there
     again = await Store.open(settings.database, Vault(key))
-    await again.privacy.accept_consent("console", "ann", 1, 1.0)
+    await again.privacy.accept_consent("console", "ann", "openai", 1, 1.0)
     await again.close()
     third = await Store.open(settings.database, Vault(key))
-    assert await third.privacy.consent_version("console", "ann") == 1
+    assert await third.privacy.consent_version("console", "ann", "openai") == 1
     await third.close()
 
 
@@ -211,7 +211,7 @@ async def test_forget_deletes_everything_of_that_user_only(tmp_path: Path) -> No
         assert await r.engine.drafts.of(r.requester("staying")) is not None
         assert [item.key for item in await r.engine.inbox.waiting("console")] == ["update-of-staying"]
         assert await r.store.jobs.latest("console", "leaving") is None
-        assert await r.store.privacy.consent_version("console", "leaving") is None
+        assert await r.store.privacy.consent_version("console", "leaving", "scripted") is None
         kept = await r.store.jobs.latest("console", "staying")
         assert kept is not None and await r.store.jobs.figure(kept.figure_id) is not None
 

@@ -618,7 +618,7 @@ async def test_a_generator_that_needs_consent_shows_the_notice_and_accept_goes_o
         assert (await answer(api, late)).params["text"] == (
             "Thanks: the privacy notice is accepted. The photo it was asked for has expired: send it again."
         )
-        assert await bot.store.privacy.consent_version("telegram", "1002") == 2
+        assert await bot.store.privacy.consent_version("telegram", "1002", "scripted") == 2
 
 
 async def test_commands_answer_in_one_message(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 
 from PIL import Image
@@ -16,10 +18,12 @@ from bot.figure.segmentation.person import find_person
 from bot.figure.segmentation.runtime import models_available
 from bot.figure.subject import subject_mask
 from bot.figure.toy import Held, build_person, build_subject
-from bot.generators.base import Painted, Progress, ProgressCallback
+from bot.generators.base import GeneratorError, Misconfigured, Painted, Progress, ProgressCallback
 from bot.intake import Photo
 from bot.spec import FigureSpec
 from bot.themes import find_theme
+
+log = logging.getLogger("figurebot.local")
 
 GROUP_NOTE = "I used the person in the middle; crop the photo to choose someone else."
 NO_PERSON_NOTE = (
@@ -98,11 +102,24 @@ class LocalGenerator:
         """The boxed figure alone."""
         return self.paint(photo, spec).image
 
-    async def stand_in(
-        self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None = None
+    async def unless_unusable(
+        self,
+        painting: Awaitable[Painted],
+        painter: str,
+        job: tuple[Photo, FigureSpec, ProgressCallback | None],
+        fallback: bool,
+        unusable: tuple[type[GeneratorError], ...] = (Misconfigured,),
     ) -> Painted:
-        """The figure painted here for a generator that cannot paint it (``FALLBACK_TO_LOCAL``)."""
-        return replace(await self.generate(photo, spec, on_progress), stand_in=self.name)
+        """What ``painting`` (another generator's work on ``job``) paints; when ``fallback`` is on
+        (``FALLBACK_TO_LOCAL``) and that generator cannot be used (``unusable``: the operator's problems),
+        this one paints the figure instead, marked as standing in."""
+        try:
+            return await painting
+        except unusable as error:
+            if not fallback:
+                raise
+            log.error("%s cannot paint, painting locally instead: %s", painter, error.message)
+            return replace(await self.generate(*job), stand_in=self.name)
 
     async def generate(
         self,

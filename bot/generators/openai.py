@@ -98,13 +98,11 @@ class OpenAIGenerator:
         on_progress: ProgressCallback | None = None,
         requester: str = "",
     ) -> Painted:
-        try:
-            return await self._paint(photo, spec, on_progress, requester)
-        except Misconfigured as error:
-            if not self.settings.fallback_to_local:
-                raise
-            log.error("openai unusable, painting locally instead: %s", error.message)
-            return await self.boxer.stand_in(photo, spec, on_progress)
+        job = (photo, spec, on_progress)
+        fallback = self.settings.fallback_to_local
+        return await self.boxer.unless_unusable(
+            self._paint(photo, spec, on_progress, requester), self.name, job, fallback
+        )
 
     async def _paint(
         self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None, requester: str
@@ -178,6 +176,19 @@ class OpenAIGenerator:
                         raise Transient("OpenAI answered without an image.")
                     return event.b64_json, _usage(event.usage)
         raise Transient("OpenAI stopped before the figure was finished.")
+
+
+def words_checker(settings: Settings) -> openai.AsyncOpenAI | None:
+    """A client for OpenAI's free Moderations API, which checks the user's words before another
+    generator paints, when ``OPENAI_API_KEY`` is set and ``OPENAI_MODERATION`` is on; else ``None``."""
+    if settings.openai_api_key is None or not settings.openai_moderation:
+        return None
+    return openai.AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        max_retries=0,
+        timeout=settings.openai_timeout,
+    )
 
 
 async def check_words(client: openai.AsyncOpenAI, spec: FigureSpec) -> None:

@@ -8,7 +8,7 @@ from typing import Literal
 from bot.spec import FigureSpec
 from bot.themes import find_theme
 
-BoxMode = Literal["exact", "ai"]
+BoxMode = Literal["exact", "ai", "figurine"]
 Backdrop = Literal["transparent", "plain"]
 FIELD_LIMIT = 120  # characters of any one user field, beyond the spec's own limits
 
@@ -61,10 +61,21 @@ def figure_prompt(spec: FigureSpec, mode: BoxMode, backdrop: Backdrop = "transpa
             f"with the accessories beside it, {BACKDROPS[backdrop]}. No box, no packaging, no "
             "text, no letters, no logos."
         )
-    else:
-        tagline = spec.tagline or theme.tagline
+        return "\n".join(lines)
+    tagline = spec.tagline or theme.tagline
+    box = BOX_STYLES.get(spec.style, BOX_STYLES["blister"])
+    if mode == "figurine":
         lines += [
-            f"Package the figure in {BOX_STYLES.get(spec.style, BOX_STYLES['blister'])}, themed to match, "
+            "Make it a 1/7 scale collectible figurine in a realistic style, standing on a round clear "
+            "acrylic base with no text, on a computer desk in a real room.",
+            f"Beside it stands its toy box, {box}, printed with the figure's artwork, the name "
+            f"{quoted(spec.name)} and the tagline {quoted(tagline)}, spelled exactly as given.",
+            "The computer screen behind it shows the figurine being sculpted in a 3D modelling program. "
+            "A photograph: natural light, sharp focus.",
+        ]
+    else:
+        lines += [
+            f"Package the figure in {box}, themed to match, "
             "with each accessory in its own moulded compartment beside the figure.",
             f"Print the name {quoted(spec.name)} large on the box and the tagline {quoted(tagline)} "
             "under it, spelled exactly as given. No other words except a small series line.",

@@ -32,13 +32,23 @@ class PrivacyStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def consent_version(self, platform: str, user_id: str) -> int | None:
-        """The privacy notice version the user accepted, if any."""
-        rows = await self._db.rows(select(consents.c.version).where(owned_by(consents, platform, user_id)))
+    async def consent_version(self, platform: str, user_id: str, recipient: str) -> int | None:
+        """The version of ``recipient``'s privacy notice the user accepted, if any."""
+        mine = owned_by(consents, platform, user_id) & (consents.c.recipient == recipient)
+        rows = await self._db.rows(select(consents.c.version).where(mine))
         return rows[0].version if rows else None
 
-    async def accept_consent(self, platform: str, user_id: str, version: int, now: float) -> None:
-        row = {"platform": platform, "user_id": user_id, "version": version, "accepted_at": now}
+    async def accept_consent(
+        self, platform: str, user_id: str, recipient: str, version: int, now: float
+    ) -> None:
+        """Record that the user accepted ``recipient``'s privacy notice at ``version``."""
+        row = {
+            "platform": platform,
+            "user_id": user_id,
+            "recipient": recipient,
+            "version": version,
+            "accepted_at": now,
+        }
         await self._db.execute(self._db.upsert(consents, row))
 
     async def forget(self, platform: str, user_id: str) -> dict[str, int]:

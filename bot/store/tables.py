@@ -24,6 +24,7 @@ metadata = MetaData()
 ID = 32
 PLATFORM = 16
 USER = 64
+RECIPIENT = 32
 
 
 def _requester() -> list[Column]:
@@ -91,13 +92,14 @@ figures = Table(
     Index("ix_figures_expires", "expires_at"),
 )
 
-consents = Table(
+consents = Table(  # one row per service the user agreed to send photos to (a generator's name)
     "consents",
     metadata,
     *_requester(),
+    Column("recipient", String(RECIPIENT), nullable=False),
     Column("version", Integer, nullable=False),
     Column("accepted_at", Float, nullable=False),
-    PrimaryKeyConstraint("platform", "user_id"),
+    PrimaryKeyConstraint("platform", "user_id", "recipient"),
 )
 
 # Figures made per UTC day, for quotas. Keyed by a keyed hash of the user or chat, not the id itself,

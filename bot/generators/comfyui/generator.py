@@ -17,7 +17,6 @@ import math
 from collections.abc import Callable
 
 import aiohttp
-import openai
 from PIL import Image
 
 from bot.config import Settings
@@ -26,7 +25,7 @@ from bot.generators.boxing import box_painted
 from bot.generators.comfyui.client import QUEUE_POLL, ComfyServer, Queue, ServerTrouble
 from bot.generators.comfyui.workflow import Graph, load_workflow, workflow_path
 from bot.generators.local import LocalGenerator
-from bot.generators.openai import check_words
+from bot.generators.openai import check_words, words_checker
 from bot.generators.prompts import figure_prompt
 from bot.intake import Photo
 from bot.logs import log_event
@@ -124,14 +123,7 @@ class ComfyUIGenerator:
             settings.comfyui_servers, settings.comfyui_timeout, settings.comfyui_concurrency
         )
         self.concurrency: int | None = settings.comfyui_concurrency * len(self.servers.all)
-        self._words: openai.AsyncOpenAI | None = None
-        if settings.openai_api_key is not None and settings.openai_moderation:
-            self._words = openai.AsyncOpenAI(
-                api_key=settings.openai_api_key.get_secret_value(),
-                base_url=settings.openai_base_url,
-                max_retries=0,
-                timeout=settings.openai_timeout,
-            )
+        self._words = words_checker(settings)
 
     async def generate(
         self,
@@ -140,13 +132,11 @@ class ComfyUIGenerator:
         on_progress: ProgressCallback | None = None,
         requester: str = "",
     ) -> Painted:
-        try:
-            return await self._paint(photo, spec, on_progress)
-        except (Misconfigured, NoServerCanPaint) as error:
-            if not self.settings.fallback_to_local:
-                raise
-            log.error("comfyui cannot paint, painting locally instead: %s", error.message)
-            return await self.boxer.stand_in(photo, spec, on_progress)
+        job = (photo, spec, on_progress)
+        fallback = self.settings.fallback_to_local
+        return await self.boxer.unless_unusable(
+            self._paint(photo, spec, on_progress), self.name, job, fallback, (Misconfigured, NoServerCanPaint)
+        )
 
     async def _paint(self, photo: Photo, spec: FigureSpec, on_progress: ProgressCallback | None) -> Painted:
         if self._words is not None:  # the user's words, checked before any GPU time is spent
