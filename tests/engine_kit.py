@@ -212,13 +212,15 @@ async def serving_platform(
     generator: ScriptedGenerator,
     make_adapter: Callable[[JobEngine, ChallengeService], PlatformAdapter],
     clock: Callable[[], float] | None = None,
+    others: tuple[ScriptedGenerator, ...] = (),
 ) -> AsyncIterator[tuple[JobEngine, Store, ChallengeService, Any]]:
     """A chat platform's adapter serving over an engine on a real store, the engine and the challenges
     on ``clock`` (real time by default), wired as ``figurebot run`` does: the adapter first (it
     subscribes), then the engine and the challenges, then ``serve()``; everything stopped when the block
-    ends."""
+    ends. ``generator`` is the default, ``others`` run beside it."""
     store = await Store.open(settings.database, Vault(load_key(settings)))
-    engine = JobEngine(store, {generator.name: generator}, settings, **({"clock": clock} if clock else {}))
+    generators = {each.name: each for each in (generator, *others)}
+    engine = JobEngine(store, generators, settings, **({"clock": clock} if clock else {}))
     challenges = ChallengeService(engine, store.challenges)
     adapter = make_adapter(engine, challenges)
     await engine.start()

@@ -4,8 +4,6 @@ engine and SQLite store."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 import struct
 from collections.abc import AsyncIterator, Callable
@@ -24,13 +22,11 @@ from bot.app import PlatformAdapter
 from bot.challenges import ChallengeService
 from bot.config import Settings
 from bot.engine import JobEngine
-from bot.generators.base import Generator
 from bot.generators.comfyui.generator import ComfyUIGenerator
 from bot.generators.local import LocalGenerator
 from bot.jobs import Status
-from bot.privacy import Vault, load_key
 from bot.store.repository import Store
-from tests.engine_kit import PERSON, eventually, settings_for
+from tests.engine_kit import PERSON, eventually, serving_platform, settings_for
 from tests.fakes.comfyui import FakeComfyUI
 from tests.fakes.discord_api import ALL_PERMISSIONS, EPHEMERAL, FakeDiscord
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram
@@ -77,34 +73,17 @@ def comfy_values(comfy: FakeComfyUI, **values: Any) -> dict[str, Any]:
     }
 
 
-def painters(settings: Settings) -> dict[str, Generator]:
-    """The ComfyUI generator as ``figurebot run`` builds it, and the local one beside it."""
-    size = (settings.figure_width, settings.figure_height)
-    return {"comfyui": ComfyUIGenerator(settings, LocalGenerator(size)), "local": LocalGenerator(size)}
-
-
 @asynccontextmanager
 async def serving(
     settings: Settings, make_adapter: Callable[[JobEngine, ChallengeService], PlatformAdapter]
 ) -> AsyncIterator[tuple[JobEngine, Store, ChallengeService, Any]]:
-    """``engine_kit.serving_platform`` with both generators of ``painters`` in the engine (a chat that keeps
-    photos on the bot's own machines needs one that paints there)."""
-    store = await Store.open(settings.database, Vault(load_key(settings)))
-    engine = JobEngine(store, painters(settings), settings)
-    challenges = ChallengeService(engine, store.challenges)
-    adapter = make_adapter(engine, challenges)
-    await engine.start()
-    await challenges.start()
-    running = asyncio.create_task(adapter.serve())
-    try:
-        yield engine, store, challenges, adapter
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
-        await challenges.stop()
-        await engine.stop(grace=0)
-        await store.close()
+    """``engine_kit.serving_platform`` with the ComfyUI generator as ``figurebot run`` builds it, and the
+    local one beside it (a chat that keeps photos on the bot's own machines needs one that paints there)."""
+    size = (settings.figure_width, settings.figure_height)
+    comfyui = ComfyUIGenerator(settings, LocalGenerator(size))
+    local = LocalGenerator(size)
+    async with serving_platform(settings, comfyui, make_adapter, others=(local,)) as served:  # type: ignore[arg-type]
+        yield served
 
 
 # -- Telegram -----------------------------------------------------------------------------------------
