@@ -7,6 +7,7 @@ of each finished figure. ``push(line)`` handles one line; ``pop()`` returns the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -14,7 +15,9 @@ import re
 import shutil
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from adapters.wording import COMMAND_BROKEN, forget_summary, privacy_text, themes_text
 from bot.engine import JobEngine
@@ -30,6 +33,8 @@ log = logging.getLogger("figurebot.console")
 PLATFORM = "console"
 JOB_ID = re.compile(ID_PATTERN)
 NO_JOB = "You have no figure to do that with yet. Start one with /figure PATH."
+NOTHING_TO_CANCEL = "You have no figure waiting or painting, so there is nothing to cancel."
+COMMANDS = "/figure, /reroll, /cancel, /queue, /themes, /privacy, /accept, /forget, /as, /help, /quit"
 HELP = """Commands:
   /figure PATH [caption]   make a figure: /figure me.jpg name=Alex theme=astronaut accessories="helmet, cat"
                            or /figure me.jpg Alex | pirate | parrot, map
@@ -38,9 +43,11 @@ HELP = """Commands:
   /queue                   your figures in the works and their places in the queue
   /themes                  the theme catalog
   /privacy, /accept        read the privacy notice; accept it (needed for generators that send photos out)
-  /forget                  delete everything stored about you
+  /forget yes              delete everything stored about you (/forget alone asks first)
   /as NAME                 act as another user
-  /help                    this text"""
+  /help                    this text
+  /quit                    leave the chat
+A photo path with spaces goes in quotes: /figure "my photos/me.jpg" name=Alex"""
 
 
 def _split_path(rest: str) -> tuple[Path, str]:
@@ -54,6 +61,35 @@ def _split_path(rest: str) -> tuple[Path, str]:
         return _expand(rest[1:end]), rest[end + 1 :].strip()
     path, _, caption = rest.partition(" ")
     return _expand(path), caption.strip()
+
+
+def _quote_hint(rest: str, path: Path) -> str | None:
+    """When an unquoted photo path names nothing and more words follow it, the user probably typed a path
+    with spaces: the refusal, with how to quote it (their own command when the joined words are a file)."""
+    if rest[:1] in "\"'" or " " not in rest:
+        return None
+    try:
+        path.lstat()
+        return None  # it is there: any other problem with it is read_photo_file's to tell
+    except FileNotFoundError as error:
+        missing = f"I can't read {shown_path(path)}: {error.strerror or 'No such file or directory'}."
+    except (OSError, ValueError):  # a NUL, a name too long…: read_photo_file says so
+        return None
+    words = rest.split(" ")[:64]
+    for end in range(len(words), 1, -1):
+        joined = " ".join(words[:end])
+        if _is_file(joined):
+            quoted = " ".join(["/figure", f'"{joined}"', *words[end:]]).strip()
+            shown = "".join(char if char.isprintable() else "?" for char in quoted)  # whole: to copy
+            return f"{missing} A path with spaces goes in quotes: {shown}"
+    return f'{missing} If the path has spaces, put it in quotes, e.g. /figure "my photos/me.jpg"'
+
+
+def _is_file(typed: str) -> bool:
+    try:
+        return Path(typed).expanduser().is_file()
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def _expand(typed: str) -> Path:
@@ -113,6 +149,9 @@ class ConsoleAdapter:
             return
         command, _, rest = line.partition(" ")
         handler = self._commands().get(command.lower())
+        if handler is None and command.startswith("/"):
+            self.say(f"I don't know the command {shown_path(command)}. The commands are: {COMMANDS}.")
+            return
         if handler is None:
             self.say("I only understand commands here. Type /help to see them.")
             return
@@ -140,6 +179,9 @@ class ConsoleAdapter:
 
     async def _figure(self, rest: str) -> None:
         path, caption = _split_path(rest)
+        hint = await asyncio.to_thread(_quote_hint, rest, path)
+        if hint:
+            raise UserFacingError(hint)
         spec = parse_caption(caption)
         data = await asyncio.to_thread(read_photo_file, path, self.limits)
         photo = await asyncio.to_thread(accept_photo, data, self.limits)
@@ -172,6 +214,8 @@ class ConsoleAdapter:
     async def _cancel(self, rest: str) -> None:
         if rest and not JOB_ID.fullmatch(rest):
             raise UserFacingError("Usage: /cancel [JOB]")
+        if not rest and not await self.engine.active_jobs(self.requester):
+            raise UserFacingError(NOTHING_TO_CANCEL)
         job, _ = await self._job(rest, active_only=True)
         await self.engine.cancel(job.id, self.requester)
 
@@ -195,9 +239,15 @@ class ConsoleAdapter:
         await self.engine.accept_privacy(self.requester)
         self.say("Thanks: the privacy notice is accepted.")
 
-    async def _forget(self, _rest: str) -> None:
-        summary = forget_summary(await self.engine.forget(self.requester))
+    async def _forget(self, rest: str) -> None:
         folder = self.output_dir / user_folder(self.user)
+        if rest.lower() != "yes":  # one line confirms, so piped input can answer too
+            self.say(
+                "This deletes every photo, figure and job stored about you, and your saved figure files in "
+                f"{shown_path(folder)}. To go ahead, type /forget yes"
+            )
+            return
+        summary = forget_summary(await self.engine.forget(self.requester))
         try:
             removed = await asyncio.to_thread(_remove_folder, folder)
         except OSError as error:
@@ -267,8 +317,40 @@ def _remove_folder(folder: Path) -> int:
     return count
 
 
-def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
-    """Lines typed on stdin ("" at the end), read by a daemon thread so a signal can always stop us.
+def _line_editing(stdin: TextIO | None) -> bool:
+    """Whether ``stdin`` is a terminal; if so, the standard library's readline is loaded (where Python has
+    it), which gives ``input()`` the arrow keys, line editing and history. Piped input is read as it is."""
+    try:
+        if stdin is None or not stdin.isatty():
+            return False
+    except (AttributeError, OSError, ValueError):
+        return False
+    with contextlib.suppress(ImportError):  # e.g. Windows: input() still reads lines, without history
+        import readline  # noqa: F401
+    return True
+
+
+def _terminal_mode(stdin: TextIO) -> Callable[[], None]:
+    """A way to put the terminal's settings back as they are now: readline changes them while it reads,
+    and the chat may end while it still does (after /quit or a signal)."""
+    try:
+        import termios
+
+        fd = stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (ImportError, AttributeError, OSError, ValueError):
+        return lambda: None
+
+    def restore() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+    return restore
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop, editing: bool = False) -> asyncio.Queue[str]:
+    """Lines typed on stdin ("" at the end), read by a daemon thread so a signal can always stop us; with
+    ``editing``, through ``input()`` and so with readline's editing and history.
 
     Bytes that are not valid in the terminal's encoding become U+FFFD instead of ending the reading, and
     the end marker is always sent, so the chat never waits for input that cannot come any more."""
@@ -286,6 +368,15 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
             stdin = sys.stdin
             if stdin is None:
                 return
+            while editing:
+                try:
+                    line = input()
+                except EOFError:
+                    return
+                except UnicodeDecodeError:
+                    line = "\ufffd"
+                if not post(line + "\n"):
+                    return
             raw = getattr(stdin, "buffer", None)
             if raw is None:  # a text-only stream
                 for line in stdin:
@@ -326,7 +417,9 @@ async def run_terminal(adapter: ConsoleAdapter) -> None:
 
     printer = asyncio.create_task(show())
     _print("figurebot chat: type /help for commands, /quit to leave.")
-    lines = _stdin_lines(asyncio.get_running_loop())
+    editing = _line_editing(sys.stdin)
+    restore = _terminal_mode(sys.stdin) if editing else lambda: None
+    lines = _stdin_lines(asyncio.get_running_loop(), editing)
     try:
         while True:
             line = await lines.get()
@@ -337,6 +430,7 @@ async def run_terminal(adapter: ConsoleAdapter) -> None:
                 break
             await adapter.push(line)
     finally:
+        restore()
         printer.cancel()
         print_pending(adapter)
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import pty
+import select
 import subprocess
 import sys
+import termios
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from adapters.console import user_folder
+from adapters.console import COMMANDS, NOTHING_TO_CANCEL, _line_editing, user_folder
 from bot.generators.base import Painted, ProgressCallback
 from bot.intake import Photo
 from bot.jobs import ACTIVE, EventKind, JobEvent
@@ -21,6 +25,8 @@ from bot.spec import FigureSpec
 from tests.engine_kit import PERSON, ROOT, ScriptedGenerator, rig
 
 NOT_YOURS = "I can't find that figure among yours."
+UNKNOWN = f"I don't know the command /frobnicate. The commands are: {COMMANDS}."
+FORGET_ASK = "This deletes every photo, figure and job stored about you"
 
 
 async def test_figure_command_with_either_caption_form(tmp_path: Path) -> None:
@@ -72,16 +78,10 @@ async def test_bad_input_gets_one_clear_line_and_nothing_breaks(tmp_path: Path) 
         assert answers[f"/figure {text_file}"].startswith("That file is not a photo I can read.")
         assert "I don't know the option 'colour'" in answers[f"/figure {PERSON} colour=red"]
         assert "the limit is 40" in answers[f"/figure {PERSON} name={'N' * 41}"]
-        assert (
-            answers["hello bot"]
-            == answers["/frobnicate"]
-            == "I only understand commands here. Type /help to see them."
-        )
-        assert (
-            answers["/cancel"]
-            == answers["/reroll"]
-            == ("You have no figure to do that with yet. Start one with /figure PATH.")
-        )
+        assert answers["hello bot"] == "I only understand commands here. Type /help to see them."
+        assert answers["/frobnicate"] == UNKNOWN
+        assert answers["/cancel"] == NOTHING_TO_CANCEL
+        assert answers["/reroll"] == "You have no figure to do that with yet. Start one with /figure PATH."
         assert answers["/as"].startswith("Usage: /as NAME")
         await r.console.push(f"/figure {PERSON} name=Still Works")
         assert "queued for Still Works" in await r.console.pop()
@@ -219,6 +219,9 @@ async def test_queue_cancel_reroll_and_forget(tmp_path: Path) -> None:
             assert file.parent == r.console.output_dir / user_folder("you")
             assert file.read_bytes().startswith(b"\x89PNG")
         await r.console.push("/forget")
+        assert (await r.console.pop()).startswith(FORGET_ASK)
+        assert all(file.is_file() for file in files)
+        await r.console.push("/forget yes")
         assert (
             await r.console.pop()
             == "Forgotten. Deleted: 2 photos, 2 figures, 3 jobs. Saved figure files deleted: 2."
@@ -239,10 +242,10 @@ async def test_figures_are_saved_per_user_and_forget_deletes_only_yours(tmp_path
         assert sorted(output.iterdir()) == sorted(path.parent for path in paths.values())
         await r.console.push("/as ../x/..")
         assert await r.console.pop() == "You are now ../x/..."
-        await r.console.push("/forget")
+        await r.console.push("/forget yes")
         assert (await r.console.pop()).endswith(" Saved figure files deleted: 1.")
         assert not paths["../x/.."].exists() and paths["bob"].is_file()
-        await r.console.push("/forget")
+        await r.console.push("/forget YES")
         assert (await r.console.pop()).endswith(" Saved figure files deleted: 0.")
 
 
@@ -259,7 +262,7 @@ async def test_a_figure_finishing_while_its_owner_is_forgotten_leaves_no_file(tm
     async with rig(tmp_path, start=False) as r:
         await r.console.push(f"/figure {PERSON} name=Gone")
         job = await r.store.jobs.get((await r.console.pop()).split(":")[0])
-        await r.console.push("/forget")
+        await r.console.push("/forget yes")
         assert (await r.console.pop()).endswith(" Saved figure files deleted: 0.")
         await r.console.on_event(JobEvent(EventKind.DONE, job, figure=b"\x89PNG...", figure_format="png"))
         assert r.console.said.empty()
@@ -309,7 +312,10 @@ async def test_as_switches_user_and_others_see_their_own_jobs(tmp_path: Path) ->
 async def test_help_themes_and_privacy(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:
         await r.console.push("/help")
-        assert "/figure PATH [caption]" in await r.console.pop()
+        help_text = await r.console.pop()
+        assert "/figure PATH [caption]" in help_text
+        assert "\n  /quit " in help_text
+        assert "\n  /forget yes " in help_text and "/forget alone asks first" in help_text
         await r.console.push("/themes")
         assert "Astronaut" in await r.console.pop()
         await r.console.push("/privacy")
@@ -346,3 +352,144 @@ async def test_reroll_makes_the_next_variant_and_notes_follow_the_figure(tmp_pat
             ("Alex", 3),
             ("Sam", 4),
         ]
+
+
+async def test_an_unknown_command_is_named_and_the_commands_listed(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        await r.console.push("/frobnicate now")
+        assert await r.console.pop() == UNKNOWN
+        await r.console.push("/\x1b[A")
+        assert (await r.console.pop()).startswith("I don't know the command /?[A. The commands are: ")
+
+
+async def test_an_unquoted_path_with_spaces_gets_a_hint_to_quote_it(tmp_path: Path) -> None:
+    spaced = tmp_path / "my photos" / "me.png"
+    spaced.parent.mkdir()
+    spaced.write_bytes(PERSON.read_bytes())
+    first_word = str(tmp_path / "my")
+    async with rig(tmp_path) as r:
+        await r.console.push(f"/figure {spaced} name=Sam")
+        assert await r.console.pop() == (
+            f"I can't read {first_word}: No such file or directory. "
+            f'A path with spaces goes in quotes: /figure "{spaced}" name=Sam'
+        )
+        await r.console.push(f"/figure {spaced}")
+        assert (await r.console.pop()).endswith(f'A path with spaces goes in quotes: /figure "{spaced}"')
+        await r.console.push(f"/figure {tmp_path}/no such/me.png Sam | pirate")
+        assert await r.console.pop() == (
+            f"I can't read {tmp_path}/no: No such file or directory. "
+            'If the path has spaces, put it in quotes, e.g. /figure "my photos/me.jpg"'
+        )
+        await r.console.push(f"/figure {PERSON} name=Sam")  # a path without spaces is read as before
+        assert "queued for Sam" in await r.console.pop()
+
+
+async def test_cancel_with_nothing_in_the_works_says_so_after_figures_were_made(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        await r.console.push(f"/figure {PERSON} name=Done")
+        await r.said_until(lambda line: "done →" in line)
+        await r.console.push("/cancel")
+        assert await r.console.pop() == NOTHING_TO_CANCEL
+
+
+async def test_forget_asks_first_and_deletes_only_on_forget_yes(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        await r.console.push(f"/figure {PERSON} name=Kept")
+        figure = saved((await r.said_until(lambda line: "done →" in line))[-1])
+        for line in ("/forget", "/forget no", "/forget yes please"):
+            await r.console.push(line)
+            asked = await r.console.pop()
+            assert asked.startswith(FORGET_ASK) and asked.endswith("To go ahead, type /forget yes")
+            assert figure.is_file() and await r.store.jobs.active("console", "you") == []
+            assert await r.console.engine.latest_job(r.console.requester) is not None
+        await r.console.push("/forget yes")
+        assert (await r.console.pop()).endswith(" Saved figure files deleted: 1.")
+        assert not figure.exists() and await r.console.engine.latest_job(r.console.requester) is None
+
+
+def chat_env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("FIGURE", "PHOTO", "WORKER"))
+    }
+    env.update(FIGUREBOT_DATA_DIR=str(tmp_path / "data"))
+    return env
+
+
+def test_the_terminal_chat_commands_through_piped_input(tmp_path: Path) -> None:
+    spaced = tmp_path / "my photos" / "me.png"
+    spaced.parent.mkdir()
+    spaced.write_bytes(PERSON.read_bytes())
+    script = f"/frobnicate\n/figure {spaced} name=Ann\n/cancel\n/help\n/forget\n/forget yes\n/quit\n/themes\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        cwd=ROOT,
+        env=chat_env(tmp_path),
+        input=script.encode(),
+        capture_output=True,
+        timeout=60,  # only a guard against hanging
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    lines = result.stdout.decode().splitlines()
+    assert UNKNOWN in lines
+    assert f'A path with spaces goes in quotes: /figure "{spaced}" name=Ann' in lines[2]
+    assert NOTHING_TO_CANCEL in lines
+    assert "  /quit                    leave the chat" in lines
+    asked = next(index for index, line in enumerate(lines) if line.startswith(FORGET_ASK))
+    assert lines[asked + 1].startswith("Forgotten. Deleted: nothing")
+    assert not any("Astronaut" in line for line in lines)  # nothing is read after /quit
+
+
+def test_line_editing_is_set_up_for_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "readline", raising=False)
+    reader, writer = os.pipe()
+    with os.fdopen(reader) as pipe:
+        assert not _line_editing(pipe) and "readline" not in sys.modules
+    os.close(writer)
+    assert not _line_editing(None)
+    master, slave = pty.openpty()
+    try:
+        with os.fdopen(slave) as terminal:
+            assert _line_editing(terminal) and "readline" in sys.modules
+    finally:
+        os.close(master)
+
+
+def test_the_up_arrow_recalls_the_last_line_and_the_terminal_is_left_as_it_was(tmp_path: Path) -> None:
+    """Through a pseudo-terminal: readline's history answers the Up arrow (without it the chat gets
+    ``^[[A``), and its terminal settings are undone when the chat ends while it still reads."""
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        cwd=ROOT,
+        env={**chat_env(tmp_path), "TERM": "dumb"},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    shown = b""
+
+    def read_until(text: bytes, count: int = 1) -> None:
+        nonlocal shown
+        deadline = time.monotonic() + 30  # only a guard against hanging
+        while shown.count(text) < count and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                shown += os.read(master, 65536)
+        assert shown.count(text) >= count, shown.decode(errors="replace")
+
+    try:
+        read_until(b"/quit to leave.")
+        os.write(master, b"/themes\r")
+        read_until(b"Themes: Astronaut")
+        os.write(master, b"\x1b[A\r")
+        read_until(b"Themes: Astronaut", 2)
+        os.write(master, b"/quit\r")
+        assert chat.wait(timeout=30) == 0
+        assert b"I only understand commands" not in shown
+        assert termios.tcgetattr(slave) == before
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+            chat.wait()
+        os.close(master)
+        os.close(slave)
