@@ -56,6 +56,9 @@ def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **f
     logger.log(level, event, extra=fields)
 
 
+CHATTY = ("telegram", "discord", "aiohttp", "openai", "google_genai", "websockets", "urllib3")
+
+
 def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     """Send figurebot's logs to stderr at ``level``, redacting ``secrets`` and credential-shaped text."""
     handler = logging.StreamHandler(sys.stderr)
@@ -65,3 +68,5 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpx2", "httpcore", "aiosqlite", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    for library in CHATTY:  # their DEBUG records carry whole payloads: message texts, names, ids
+        logging.getLogger(library).setLevel(max(logging.INFO, root.level))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +117,28 @@ async def test_logs_name_no_user(tmp_path, caplog: pytest.LogCaptureFixture) -> 
     rendered = [KeyValueFormatter().format(record) for record in caplog.records]
     assert any("consent.accepted" in line for line in rendered)
     assert not any("alice" in line for line in rendered)
+
+
+def test_debug_logging_keeps_the_chat_libraries_payloads_out(tmp_path: Path) -> None:
+    """At LOG_LEVEL=DEBUG figurebot's own records show, the chat and API libraries' payload dumps do not."""
+    script = (
+        "import logging\n"
+        "from bot.logs import setup_logging\n"
+        "setup_logging('DEBUG')\n"
+        "logging.getLogger('figurebot.engine').debug('own debug line')\n"
+        "for name in ('telegram.ext.ExtBot', 'discord.gateway', 'aiohttp.client', 'openai._base_client',\n"
+        "             'google_genai._api_client'):\n"
+        "    logging.getLogger(name).debug('payload of Ann Example in chat 4242')\n"
+        "logging.getLogger('discord.client').info('logged in')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "own debug line" in done.stderr and "logged in" in done.stderr
+    assert "Ann Example" not in done.stderr
