@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -37,6 +38,22 @@ class Transient(GeneratorError):
 
 class Misconfigured(GeneratorError):
     """The operator must fix something (key, quota, model); never retried."""
+
+
+MAX_RESULT_PIXELS = 4096 * 4096
+
+
+def read_picture(data: bytes, source: str, failure: type[Transient] = Transient) -> Image.Image:
+    """The picture a painting service returned, as RGBA; one that is broken or far larger than asked for
+    is a passing failure (``failure``, tried again), said as coming from ``source``."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_RESULT_PIXELS:
+                raise failure(f"{source} sent an image far larger than asked for.")
+            image.load()
+            return image.convert("RGBA")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise failure(f"{source} sent an image that could not be read.") from None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ wait an answer names.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import math
 import re
@@ -31,6 +30,7 @@ from bot.generators.base import (
     ProgressCallback,
     Refused,
     Transient,
+    read_picture,
 )
 from bot.generators.boxing import box_painted
 from bot.generators.local import LocalGenerator
@@ -64,7 +64,6 @@ BLOCKS = {  # finish reasons that mean Google's filters stopped the picture
 }
 INPUT_TOKENS = {"text": 400, "image": 1290}  # a prompt and one photo, for the estimate before a call
 OUTPUT_TOKENS = 1290  # one picture up to about a megapixel
-MAX_RESULT_PIXELS = 4096 * 4096
 MAX_RETRY_AFTER = 3600.0
 DELAY = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
@@ -185,7 +184,7 @@ def picture_of(answer: types.GenerateContentResponse) -> Image.Image:
     for part in parts:
         blob = part.inline_data
         if blob is not None and blob.data and (blob.mime_type or "").startswith("image/"):
-            return _decode(blob.data)
+            return read_picture(blob.data, "Gemini")
     reason = _words_of(candidate.finish_reason) if candidate.finish_reason else ""
     if reason.upper().replace(" ", "_") in BLOCKS:
         raise Refused(f"Google's safety system refused to paint this figure ({reason}).")
@@ -198,18 +197,6 @@ def picture_of(answer: types.GenerateContentResponse) -> Image.Image:
 def _words_of(reason: Any) -> str:
     """``IMAGE_SAFETY`` for an SDK enum or a plain string."""
     return str(getattr(reason, "value", reason))
-
-
-def _decode(data: bytes) -> Image.Image:
-    """A returned picture; a broken one is a passing failure (tried again)."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > MAX_RESULT_PIXELS:
-                raise Transient("Gemini sent an image far larger than asked for.")
-            image.load()
-            return image.convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError):
-        raise Transient("Gemini sent an image that could not be read.") from None
 
 
 def retry_after(error: errors.APIError) -> float | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import io
 import logging
 import math
 import re
@@ -29,6 +28,7 @@ from bot.generators.base import (
     ProgressCallback,
     Refused,
     Transient,
+    read_picture,
 )
 from bot.generators.boxing import box_painted
 from bot.generators.local import LocalGenerator
@@ -50,7 +50,6 @@ PORTRAIT_AREA = 1024 * 1536
 INPUT_TOKENS = {"text": 700, "image": 1600}  # a prompt and one photo, for the estimate before a call
 PREVIEW_SIDE = 512
 MAX_RETRY_AFTER = 3600.0
-MAX_RESULT_PIXELS = 4096 * 4096
 SAFETY_VIOLATIONS = re.compile(r"safety_violations=\[([^\]]*)\]")
 
 
@@ -222,13 +221,9 @@ def decode_image(encoded: str) -> Image.Image:
     """A returned image from base64; a broken one is a passing failure (tried again)."""
     try:
         data = base64.b64decode(encoded, validate=True)
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > MAX_RESULT_PIXELS:
-                raise Transient("OpenAI sent an image far larger than asked for.")
-            image.load()
-            return image.convert("RGBA")
-    except (binascii.Error, OSError, ValueError, Image.DecompressionBombError):
+    except (binascii.Error, ValueError):
         raise Transient("OpenAI sent an image that could not be read.") from None
+    return read_picture(data, "OpenAI")
 
 
 def decode_preview(encoded: str) -> Image.Image | None:

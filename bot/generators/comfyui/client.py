@@ -24,14 +24,13 @@ import aiohttp
 from PIL import Image
 from yarl import URL
 
-from bot.generators.base import Misconfigured, Progress, Transient
+from bot.generators.base import MAX_RESULT_PIXELS, Misconfigured, Progress, Transient, read_picture
 from bot.generators.comfyui.workflow import Graph
 
 log = logging.getLogger("figurebot.comfyui")
 
 PREVIEW_IMAGE = 1  # binary websocket event: a preview (4-byte format code, then the image bytes)
 PREVIEW_SIDE = 512
-MAX_RESULT_PIXELS = 4096 * 4096
 QUEUE_POLL = 2.0  # seconds between looks at the server's queue while the painting waits there
 CLEANUP_TIMEOUT = 5.0
 
@@ -155,17 +154,8 @@ class ComfyServer:
             "type": str(found.get("type", "temp")),
         }
         data = await self._call(session, "GET", "/view", params=query)
-        return await asyncio.to_thread(self._decode, data if isinstance(data, bytes) else b"")
-
-    def _decode(self, data: bytes) -> Image.Image:
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                if image.width * image.height > MAX_RESULT_PIXELS:
-                    raise self._trouble("sent an image far larger than asked for")
-                image.load()
-                return image.convert("RGBA") if "A" in image.getbands() else image.convert("RGB")
-        except (OSError, ValueError, Image.DecompressionBombError):
-            raise self._trouble("sent an image that could not be read") from None
+        picture = data if isinstance(data, bytes) else b""
+        return await asyncio.to_thread(read_picture, picture, f"The GPU server {self.label}", ServerTrouble)
 
     async def forget(self, session: aiohttp.ClientSession, prompt_id: str) -> None:
         """Delete the prompt's history entry: it holds the user's words."""
